@@ -1,0 +1,205 @@
+//! `openledger-worker serve --model <gguf|dir>`: the OpenLoRA HTTP server.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use candle_core::Device;
+use clap::{Args, Parser, Subcommand};
+use openledger_inference_worker::adapters::{AdapterLimits, AdapterRegistry, BaseModelInfo};
+use openledger_inference_worker::engine::chat::ChatTemplate;
+use openledger_inference_worker::engine::tokenizer::TextTokenizer;
+use openledger_inference_worker::engine::{Llama, LoadOptions};
+use openledger_inference_worker::http::{self, AppState};
+use openledger_inference_worker::serving::{Scheduler, ServingConfig};
+
+#[derive(Parser)]
+#[command(
+	name = "openledger-worker",
+	version,
+	about = "OpenLedger inference worker (OpenLoRA)"
+)]
+struct Cli {
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+	/// Serve a base model and its LoRA adapters over an OpenAI-compatible API.
+	Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+	/// A `.gguf` file, or a directory with `config.json` and safetensors.
+	#[arg(long)]
+	model: PathBuf,
+	/// A `tokenizer.json`; by default the GGUF's own or the one beside the weights.
+	#[arg(long)]
+	tokenizer: Option<PathBuf>,
+	/// The id clients use for the base model; by default the file's name.
+	#[arg(long)]
+	model_id: Option<String>,
+	/// Other names adapters may give as their base model.
+	#[arg(long = "base-alias")]
+	base_aliases: Vec<String>,
+	#[arg(long, default_value = "127.0.0.1")]
+	host: String,
+	#[arg(long, default_value_t = 8000)]
+	port: u16,
+	/// `cpu` or `cuda:N` (needs the `cuda` feature).
+	#[arg(long, default_value = "cpu")]
+	device: String,
+	/// Registers every adapter directory inside (loaded on first use).
+	#[arg(long)]
+	adapter_dir: Option<PathBuf>,
+	/// Loads an adapter at start-up, as `NAME=PATH`; repeatable.
+	#[arg(long = "lora", value_name = "NAME=PATH")]
+	loras: Vec<String>,
+	#[arg(long, default_value_t = 64)]
+	max_lora_rank: usize,
+	/// Memory for resident adapters, in MiB.
+	#[arg(long, default_value_t = 512)]
+	adapter_cache_mib: usize,
+	/// Sequences decoded together in one forward pass.
+	#[arg(long, default_value_t = 32)]
+	max_batch: usize,
+	/// Requests accepted at once; more are refused with 429.
+	#[arg(long, default_value_t = 128)]
+	max_in_flight: usize,
+	/// Prompt tokens fed per batch step.
+	#[arg(long, default_value_t = 512)]
+	prefill_chunk: usize,
+	/// `max_tokens` for requests that give none.
+	#[arg(long, default_value_t = 512)]
+	default_max_tokens: usize,
+	/// Refuse `/v1/load_lora_adapter` and `/v1/unload_lora_adapter`.
+	#[arg(long)]
+	no_runtime_lora: bool,
+	/// Keep GGUF weights in their file's format even where candle has no
+	/// fast CPU kernel for it (Q4_1, Q5_x).
+	#[arg(long)]
+	no_requantize: bool,
+}
+
+fn main() -> Result<()> {
+	tracing_subscriber::fmt()
+		.with_env_filter(
+			tracing_subscriber::EnvFilter::try_from_default_env()
+				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+		)
+		.init();
+	match Cli::parse().command {
+		Command::Serve(args) => serve(args),
+	}
+}
+
+fn parse_device(name: &str) -> Result<Device> {
+	match name.split_once(':') {
+		None if name == "cpu" => Ok(Device::Cpu),
+		None if name == "cuda" => Ok(Device::new_cuda(0)?),
+		Some(("cuda", index)) => Ok(Device::new_cuda(
+			index.parse().context("cuda device index")?,
+		)?),
+		_ => bail!("unknown device `{name}`; use cpu or cuda:N"),
+	}
+}
+
+/// `SmolLM2-135M-Instruct.Q4_1.gguf` → `SmolLM2-135M-Instruct`.
+fn default_model_id(path: &Path) -> String {
+	let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("model");
+	let stem = name.strip_suffix(".gguf").unwrap_or(name);
+	match stem.rsplit_once('.') {
+		Some((base, quant)) if quant.starts_with(['Q', 'q', 'F', 'f', 'B', 'b']) => {
+			base.to_string()
+		},
+		_ => stem.to_string(),
+	}
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+	let device = parse_device(&args.device)?;
+	let options = LoadOptions {
+		device: device.clone(),
+		requantize_slow_formats: !args.no_requantize,
+	};
+	let started = std::time::Instant::now();
+	let model = Llama::load(&args.model, &options)
+		.with_context(|| format!("loading {}", args.model.display()))?;
+	let tokenizer =
+		TextTokenizer::for_model(&args.model, args.tokenizer.as_deref(), model.config())
+			.context("loading the tokenizer")?;
+	let chat_template =
+		ChatTemplate::for_tokenizer(&tokenizer).context("compiling the chat template")?;
+	let model_id = args
+		.model_id
+		.clone()
+		.unwrap_or_else(|| default_model_id(&args.model));
+	tracing::info!(
+		model = %model_id,
+		bytes = model.size_in_bytes(),
+		seconds = started.elapsed().as_secs_f32(),
+		"base model ready"
+	);
+
+	let base = BaseModelInfo {
+		id: model_id.clone(),
+		aliases: args.base_aliases.clone(),
+		config: model.config().clone(),
+		device: device.clone(),
+	};
+	let limits = AdapterLimits {
+		max_rank: args.max_lora_rank,
+		cache_bytes: args.adapter_cache_mib << 20,
+	};
+	let registry = Arc::new(AdapterRegistry::new(base, limits));
+	if let Some(dir) = &args.adapter_dir {
+		let found = registry
+			.discover(dir)
+			.with_context(|| format!("scanning {}", dir.display()))?;
+		tracing::info!(dir = %dir.display(), found, "adapters registered");
+	}
+	for spec in &args.loras {
+		let (name, path) = spec
+			.split_once('=')
+			.with_context(|| format!("--lora `{spec}` is not NAME=PATH"))?;
+		registry
+			.load(name, Path::new(path), false)
+			.with_context(|| format!("loading adapter `{name}`"))?;
+	}
+
+	let serving = ServingConfig {
+		max_batch: args.max_batch,
+		max_in_flight: args.max_in_flight,
+		prefill_chunk: args.prefill_chunk,
+	};
+	let tokenizer = Arc::new(tokenizer);
+	let scheduler = Scheduler::start(Arc::new(model), tokenizer.clone(), serving);
+	let state = Arc::new(AppState {
+		model_id,
+		scheduler,
+		registry,
+		tokenizer,
+		chat_template,
+		default_max_tokens: args.default_max_tokens,
+		runtime_lora_updates: !args.no_runtime_lora,
+		created: http::unix_now(),
+	});
+
+	let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+	runtime.block_on(async move {
+		let address = format!("{}:{}", args.host, args.port);
+		let listener = tokio::net::TcpListener::bind(&address)
+			.await
+			.with_context(|| format!("binding {address}"))?;
+		tracing::info!(address = %listener.local_addr()?, "serving the OpenAI-compatible API");
+		let shutdown = async {
+			let _ = tokio::signal::ctrl_c().await;
+			tracing::info!("shutting down");
+		};
+		http::serve(listener, state, shutdown)
+			.await
+			.context("serving HTTP")
+	})
+}

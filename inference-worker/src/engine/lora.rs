@@ -1,0 +1,409 @@
+//! Low-rank adaptation: `y = x·Wᵀ + scale · x·Aᵀ·Bᵀ` in every targeted
+//! projection, for a batch whose rows use different adapters.
+//!
+//! A batch is a list of [`RowSegment`]s, contiguous runs of rows that use
+//! the same adapter (or none). The base matmul runs once for all rows; the
+//! low-rank path runs per segment (Punica's BGMV / S-LoRA's gathered
+//! matmuls) and is added into the base output:
+//! - for serving on the CPU, one kernel per projection walks all segments
+//!   and accumulates into the base output in place;
+//! - otherwise (GPU, or training) each segment's delta is computed with
+//!   ordinary tensor ops, which autograd can differentiate.
+
+use std::ops::Range;
+
+use candle_core::{CpuStorage, DType, InplaceOp2, Layout, Storage, Tensor};
+use rayon::prelude::*;
+
+use super::{simd, EngineError, Result};
+
+/// The projections of a decoder layer that LoRA can adapt, named as PEFT's
+/// `target_modules` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LoraTarget {
+	Q,
+	K,
+	V,
+	O,
+	Gate,
+	Up,
+	Down,
+}
+
+impl LoraTarget {
+	/// Every target, in the order the forward pass meets them.
+	pub const ALL: [LoraTarget; 7] = [
+		LoraTarget::Q,
+		LoraTarget::K,
+		LoraTarget::V,
+		LoraTarget::O,
+		LoraTarget::Gate,
+		LoraTarget::Up,
+		LoraTarget::Down,
+	];
+
+	/// PEFT's name for the projection (`q_proj`, ..., `down_proj`).
+	pub fn module_name(self) -> &'static str {
+		match self {
+			Self::Q => "q_proj",
+			Self::K => "k_proj",
+			Self::V => "v_proj",
+			Self::O => "o_proj",
+			Self::Gate => "gate_proj",
+			Self::Up => "up_proj",
+			Self::Down => "down_proj",
+		}
+	}
+
+	/// The inverse of [`Self::module_name`].
+	pub fn from_module_name(name: &str) -> Option<Self> {
+		Self::ALL.into_iter().find(|t| t.module_name() == name)
+	}
+
+	/// The module's path in a Hugging Face Llama/Qwen2 model.
+	pub fn module_path(self, layer: usize) -> String {
+		let block = match self {
+			Self::Q | Self::K | Self::V | Self::O => "self_attn",
+			Self::Gate | Self::Up | Self::Down => "mlp",
+		};
+		format!("model.layers.{layer}.{block}.{}", self.module_name())
+	}
+
+	fn index(self) -> usize {
+		self as usize
+	}
+}
+
+/// One low-rank update `ΔW = scale · B·A` of one projection, kept as
+/// `A` `[rank, in]` and `Bᵀ` `[rank, out]` so that both the tensor path
+/// (`x·Aᵀ·Bᵀ`) and the CPU kernel (`y += tₖ·Bᵀₖ`) read rows.
+#[derive(Clone, Debug)]
+pub struct LoraPair {
+	a: Tensor,
+	b_t: Tensor,
+	scale: f64,
+}
+
+impl LoraPair {
+	/// From PEFT's `lora_A` `[rank, in]` and `lora_B` `[out, rank]`.
+	pub fn from_peft(a: Tensor, b: Tensor, scale: f64) -> Result<Self> {
+		let b_t = b.t()?.contiguous()?;
+		Self::new(a, b_t, scale)
+	}
+
+	/// From `A` `[rank, in]` and `Bᵀ` `[rank, out]`. The tensors may be
+	/// trainable variables: the tensor path differentiates through them.
+	pub fn new(a: Tensor, b_t: Tensor, scale: f64) -> Result<Self> {
+		let (rank_a, _) = a.dims2()?;
+		let (rank_b, _) = b_t.dims2()?;
+		if rank_a != rank_b {
+			return Err(EngineError::Batch(format!(
+				"LoRA A has rank {rank_a} but B has {rank_b}"
+			)));
+		}
+		Ok(Self { a, b_t, scale })
+	}
+
+	pub fn rank(&self) -> usize {
+		self.a.dims()[0]
+	}
+	pub fn in_dim(&self) -> usize {
+		self.a.dims()[1]
+	}
+	pub fn out_dim(&self) -> usize {
+		self.b_t.dims()[1]
+	}
+	pub fn scale(&self) -> f64 {
+		self.scale
+	}
+	/// `A`, `[rank, in]`.
+	pub fn a(&self) -> &Tensor {
+		&self.a
+	}
+	/// `Bᵀ`, `[rank, out]`.
+	pub fn b_t(&self) -> &Tensor {
+		&self.b_t
+	}
+
+	/// `scale · x·Aᵀ·Bᵀ` for `x` `[rows, in]`, with differentiable ops.
+	pub fn delta(&self, x: &Tensor) -> Result<Tensor> {
+		Ok((x.matmul(&self.a.t()?)?.matmul(&self.b_t)? * self.scale)?)
+	}
+
+	/// The dense update `scale · B·A`, `[out, in]`, for merging.
+	pub fn delta_weight(&self) -> Result<Tensor> {
+		Ok((self.b_t.t()?.matmul(&self.a)? * self.scale)?)
+	}
+
+	pub fn size_in_bytes(&self) -> usize {
+		(self.a.elem_count() + self.b_t.elem_count()) * self.a.dtype().size_in_bytes()
+	}
+}
+
+/// The LoRA updates of one adapter, per layer and target.
+#[derive(Clone, Debug, Default)]
+pub struct LoraWeights {
+	layers: Vec<[Option<LoraPair>; 7]>,
+}
+
+impl LoraWeights {
+	pub fn new(num_layers: usize) -> Self {
+		Self {
+			layers: vec![Default::default(); num_layers],
+		}
+	}
+
+	pub fn insert(&mut self, layer: usize, target: LoraTarget, pair: LoraPair) -> Result<()> {
+		let slots = self.layers.get_mut(layer).ok_or_else(|| {
+			EngineError::Batch(format!("LoRA for layer {layer} of a smaller model"))
+		})?;
+		slots[target.index()] = Some(pair);
+		Ok(())
+	}
+
+	pub fn get(&self, layer: usize, target: LoraTarget) -> Option<&LoraPair> {
+		self.layers
+			.get(layer)
+			.and_then(|slots| slots[target.index()].as_ref())
+	}
+
+	pub fn num_layers(&self) -> usize {
+		self.layers.len()
+	}
+
+	/// Every pair with its layer and target.
+	pub fn pairs(&self) -> impl Iterator<Item = (usize, LoraTarget, &LoraPair)> {
+		self.layers.iter().enumerate().flat_map(|(layer, slots)| {
+			LoraTarget::ALL
+				.into_iter()
+				.filter_map(move |t| slots[t.index()].as_ref().map(|p| (layer, t, p)))
+		})
+	}
+
+	pub fn size_in_bytes(&self) -> usize {
+		self.pairs().map(|(_, _, p)| p.size_in_bytes()).sum()
+	}
+}
+
+/// A contiguous run of batch rows that use the same adapter (or none).
+#[derive(Clone, Copy, Debug)]
+pub struct RowSegment<'a> {
+	pub rows: (usize, usize),
+	pub lora: Option<&'a LoraWeights>,
+}
+
+impl RowSegment<'_> {
+	fn range(&self) -> Range<usize> {
+		self.rows.0..self.rows.0 + self.rows.1
+	}
+}
+
+/// Where one target's output lies inside a (possibly fused) projection output.
+#[derive(Clone, Debug)]
+pub(crate) struct TargetColumns {
+	pub target: LoraTarget,
+	pub cols: Range<usize>,
+}
+
+/// Adds the LoRA deltas of `targets` into `y` in place, for `x` `[rows, in]`
+/// and `y` `[rows, out]`. CPU and f32 only; no gradient is recorded.
+pub(crate) fn add_in_place(
+	y: &Tensor,
+	x: &Tensor,
+	layer: usize,
+	targets: &[TargetColumns],
+	segments: &[RowSegment<'_>],
+) -> Result<()> {
+	let mut pieces = Vec::new();
+	for segment in segments {
+		let Some(lora) = segment.lora else { continue };
+		for t in targets {
+			if let Some(pair) = lora.get(layer, t.target) {
+				pieces.push(Piece {
+					rows: segment.range(),
+					cols: t.cols.clone(),
+					pair,
+				});
+			}
+		}
+	}
+	if pieces.is_empty() {
+		return Ok(());
+	}
+	Ok(y.inplace_op2(x, &LoraKernel { pieces })?)
+}
+
+/// `y + scale·x·Aᵀ·Bᵀ` per segment, with ordinary (differentiable) tensor ops.
+pub(crate) fn add_with_tensors(
+	y: &Tensor,
+	x: &Tensor,
+	layer: usize,
+	target: LoraTarget,
+	segments: &[RowSegment<'_>],
+) -> Result<Tensor> {
+	let pairs: Vec<Option<&LoraPair>> = segments
+		.iter()
+		.map(|s| s.lora.and_then(|l| l.get(layer, target)))
+		.collect();
+	if pairs.iter().all(Option::is_none) {
+		return Ok(y.clone());
+	}
+	if let ([segment], [Some(pair)]) = (segments, pairs.as_slice()) {
+		return Ok((y + pair.delta(&x.narrow(0, segment.rows.0, segment.rows.1)?)?)?);
+	}
+	let out_dim = y.dim(1)?;
+	let deltas = segments
+		.iter()
+		.zip(&pairs)
+		.map(|(segment, pair)| match pair {
+			Some(pair) => pair.delta(&x.narrow(0, segment.rows.0, segment.rows.1)?),
+			None => Ok(Tensor::zeros(
+				(segment.rows.1, out_dim),
+				y.dtype(),
+				y.device(),
+			)?),
+		})
+		.collect::<Result<Vec<_>>>()?;
+	Ok((y + Tensor::cat(&deltas, 0)?)?)
+}
+
+/// One (rows, target) cell of the batched LoRA update.
+struct Piece<'a> {
+	rows: Range<usize>,
+	cols: Range<usize>,
+	pair: &'a LoraPair,
+}
+
+/// The CPU kernel: for each row `x` of a piece, `t = A·x` (rank dot
+/// products) then `y[cols] += scale·Σₖ tₖ·Bᵀₖ` (rank axpys).
+struct LoraKernel<'a> {
+	pieces: Vec<Piece<'a>>,
+}
+
+/// Below this many multiply-adds the kernel runs on the calling thread.
+const PARALLEL_MIN_WORK: usize = 1 << 17;
+
+impl InplaceOp2 for LoraKernel<'_> {
+	fn name(&self) -> &'static str {
+		"lora-bgmv"
+	}
+
+	fn cpu_fwd(
+		&self,
+		y: &mut CpuStorage,
+		ly: &Layout,
+		x: &CpuStorage,
+		lx: &Layout,
+	) -> candle_core::Result<()> {
+		let (CpuStorage::F32(y), CpuStorage::F32(x)) = (y, x) else {
+			candle_core::bail!("lora kernel needs f32 activations");
+		};
+		let (Some((y0, y1)), Some((x0, x1))) = (ly.contiguous_offsets(), lx.contiguous_offsets())
+		else {
+			candle_core::bail!("lora kernel needs contiguous activations");
+		};
+		let (rows, out_dim) = ly.shape().dims2()?;
+		let (x_rows, in_dim) = lx.shape().dims2()?;
+		if rows != x_rows {
+			candle_core::bail!("lora kernel: {rows} output rows for {x_rows} input rows");
+		}
+		let y = &mut y[y0..y1];
+		let x = &x[x0..x1];
+
+		// Borrow every pair's weights once; the guards outlive the loop.
+		let guards: Vec<_> = self
+			.pieces
+			.iter()
+			.map(|p| {
+				(
+					p.pair.a.storage_and_layout(),
+					p.pair.b_t.storage_and_layout(),
+				)
+			})
+			.collect();
+		let mut jobs = Vec::with_capacity(self.pieces.len());
+		let mut work = 0usize;
+		for (piece, ((a, la), (b, lb))) in self.pieces.iter().zip(&guards) {
+			let a = f32_rows(a, la)?;
+			let b_t = f32_rows(b, lb)?;
+			let rank = piece.pair.rank();
+			if a.len() != rank * in_dim || b_t.len() != rank * piece.cols.len() {
+				candle_core::bail!("lora kernel: adapter shapes do not fit the projection");
+			}
+			if piece.rows.end > rows || piece.cols.end > out_dim {
+				candle_core::bail!("lora kernel: piece outside the output");
+			}
+			work += piece.rows.len() * rank * (in_dim + piece.cols.len());
+			jobs.push(Job {
+				piece,
+				a,
+				b_t,
+				rank,
+				scale: piece.pair.scale as f32,
+			});
+		}
+
+		// Each output row is written by exactly one task: split by rows.
+		let row_jobs = |row: usize, y_row: &mut [f32], t: &mut Vec<f32>| {
+			let x_row = &x[row * in_dim..(row + 1) * in_dim];
+			for job in jobs.iter().filter(|j| j.piece.rows.contains(&row)) {
+				job.apply(x_row, &mut y_row[job.piece.cols.clone()], t);
+			}
+		};
+		if work < PARALLEL_MIN_WORK {
+			let mut t = Vec::new();
+			for (row, y_row) in y.chunks_exact_mut(out_dim).enumerate() {
+				row_jobs(row, y_row, &mut t);
+			}
+		} else {
+			y.par_chunks_exact_mut(out_dim)
+				.enumerate()
+				.for_each_init(Vec::new, |t, (row, y_row)| row_jobs(row, y_row, t));
+		}
+		Ok(())
+	}
+}
+
+struct Job<'a> {
+	piece: &'a Piece<'a>,
+	a: &'a [f32],
+	b_t: &'a [f32],
+	rank: usize,
+	scale: f32,
+}
+
+impl Job<'_> {
+	fn apply(&self, x_row: &[f32], y_cols: &mut [f32], t: &mut Vec<f32>) {
+		let in_dim = x_row.len();
+		let out_dim = y_cols.len();
+		t.clear();
+		t.extend(
+			self.a
+				.chunks_exact(in_dim)
+				.take(self.rank)
+				.map(|a_k| simd::dot(a_k, x_row)),
+		);
+		for (k, &t_k) in t.iter().enumerate() {
+			simd::axpy(
+				self.scale * t_k,
+				&self.b_t[k * out_dim..(k + 1) * out_dim],
+				y_cols,
+			);
+		}
+	}
+}
+
+fn f32_rows<'a>(storage: &'a Storage, layout: &Layout) -> candle_core::Result<&'a [f32]> {
+	let Storage::Cpu(CpuStorage::F32(data)) = storage else {
+		candle_core::bail!("lora kernel needs f32 adapter weights on the CPU");
+	};
+	match layout.contiguous_offsets() {
+		Some((start, end)) => Ok(&data[start..end]),
+		None => candle_core::bail!("lora kernel needs contiguous adapter weights"),
+	}
+}
+
+/// Whether the in-place CPU kernel can serve these activations.
+pub(crate) fn kernel_applies(x: &Tensor) -> bool {
+	x.device().is_cpu() && x.dtype() == DType::F32
+}

@@ -1,0 +1,64 @@
+//! The model math: a Llama-family decoder with LoRA, its tokenizer, chat
+//! template and sampling. Knows nothing of HTTP, adapter files or the chain.
+
+pub mod attention;
+pub mod chat;
+pub mod config;
+pub mod kv_cache;
+pub mod llama;
+pub mod lora;
+pub mod ops;
+pub mod sampling;
+pub mod tokenizer;
+pub mod weights;
+
+mod simd;
+
+use std::path::PathBuf;
+
+pub use config::{Architecture, ModelConfig};
+pub use kv_cache::KvCache;
+pub use llama::{BatchRow, Llama};
+pub use lora::{LoraPair, LoraTarget, LoraWeights};
+pub use ops::Execution;
+pub use weights::LoadOptions;
+
+/// Everything that can go wrong in the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+	/// A tensor operation failed (shape, dtype or device mismatch).
+	#[error(transparent)]
+	Tensor(#[from] candle_core::Error),
+	/// A model file could not be read.
+	#[error("cannot read {path}: {source}")]
+	Io {
+		path: PathBuf,
+		source: std::io::Error,
+	},
+	/// `config.json` or the GGUF metadata does not describe a usable model.
+	#[error("invalid model config: {0}")]
+	Config(String),
+	/// The files describe a model this engine does not run.
+	#[error("unsupported model: {0}")]
+	Unsupported(String),
+	/// A weight the architecture needs is not in the files.
+	#[error("missing weight `{0}`")]
+	MissingWeight(String),
+	/// The tokenizer could not be built or failed on an input.
+	#[error("tokenizer: {0}")]
+	Tokenizer(String),
+	/// The chat template could not be parsed or rendered.
+	#[error("chat template: {0}")]
+	ChatTemplate(String),
+	/// A batch handed to the model is inconsistent (empty rows, too long).
+	#[error("invalid batch: {0}")]
+	Batch(String),
+}
+
+/// The engine's result type.
+pub type Result<T> = std::result::Result<T, EngineError>;
+
+pub(crate) fn io_error(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> EngineError {
+	let path = path.into();
+	move |source| EngineError::Io { path, source }
+}

@@ -1,0 +1,22 @@
+//! # OpenLedger inference worker
+//!
+//! Serves one base model and many LoRA adapters over an OpenAI-compatible
+//! HTTP API (OpenLoRA, DESIGN §9).
+//!
+//! The layers, each knowing only the ones below it:
+//! - [`engine`]: the model math — a Llama-family decoder with LoRA in every
+//!   targeted projection, tokenizer, chat template, sampling. Knows nothing
+//!   of HTTP, adapters on disk or the chain.
+//! - [`adapters`]: PEFT adapters on disk, their validation against the base,
+//!   and the registry that keeps them resident under a byte budget.
+//! - [`serving`]: the scheduler that batches decode steps of many requests,
+//!   for many adapters, into single forward passes.
+//! - [`http`]: translation between OpenAI-shaped JSON and [`serving`].
+//! - [`fixtures`]: tiny random models and adapters written to disk, for tests
+//!   and benchmarks that must not depend on downloaded weights.
+
+pub mod adapters;
+pub mod engine;
+pub mod fixtures;
+pub mod http;
+pub mod serving;
