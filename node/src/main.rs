@@ -1,0 +1,11 @@
+//! `openledger-node`: a validator and full node of the OpenLedger chain.
+
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() -> polkadot_sdk::sc_cli::Result<()> {
+	command::run()
+}

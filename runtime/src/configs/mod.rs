@@ -1,0 +1,219 @@
+//! The `Config` of every pallet in the runtime, and the accounts of the
+//! genesis allocation pools.
+
+use crate::{
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
+	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
+	RuntimeTask, System, MONTHS, SLOT_DURATION, SS58_PREFIX, TOTAL_SUPPLY_CAP, VERSION,
+};
+use polkadot_sdk::{
+	frame_support::{
+		derive_impl,
+		dispatch::DispatchClass,
+		parameter_types,
+		traits::{
+			fungible::{Balanced, Credit},
+			ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, OnUnbalanced, VariantCountOf,
+			WithdrawReasons,
+		},
+		weights::{
+			constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
+			ConstantMultiplier, Weight,
+		},
+		PalletId,
+	},
+	frame_system::limits::{BlockLength, BlockWeights},
+	pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier},
+	sp_consensus_aura::sr25519::AuthorityId as AuraId,
+	sp_core::Void,
+	sp_runtime::{
+		traits::{AccountIdConversion, ConvertInto, One},
+		Perbill,
+	},
+	sp_version::RuntimeVersion,
+	*,
+};
+
+/// Accounts that hold the genesis allocation of DESIGN §3. Each is derived
+/// from a `PalletId`, so no one holds its key: funds leave only through the
+/// pallet that owns the pool, or, for the vesting pools, once vested.
+pub mod pools {
+	use super::*;
+
+	/// Community rewards pool (51.71 %): emitted as rewards over 48 months.
+	pub const COMMUNITY: PalletId = PalletId(*b"ol/cmnty");
+	/// Ecosystem fund (10 %).
+	pub const ECOSYSTEM: PalletId = PalletId(*b"ol/ecsys");
+	/// Investors (18.29 %): 12-month cliff, then 36 months linear.
+	pub const INVESTORS: PalletId = PalletId(*b"ol/invst");
+	/// Team (15 %): 12-month cliff, then 36 months linear.
+	pub const TEAM: PalletId = PalletId(*b"ol/team_");
+	/// Liquidity (5 %).
+	pub const LIQUIDITY: PalletId = PalletId(*b"ol/lqdty");
+	/// Protocol pool: receives transaction fees, protocol fee shares and dust.
+	pub const PROTOCOL: PalletId = PalletId(*b"ol/prtcl");
+
+	pub fn account(pool: PalletId) -> AccountId {
+		pool.into_account_truncating()
+	}
+}
+
+/// Blocks spend at most this share of their weight on normal extrinsics; the
+/// rest is kept for operational ones and the block's own hooks.
+const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
+
+/// Largest block in bytes.
+const MAX_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
+
+parameter_types! {
+	pub const Version: RuntimeVersion = VERSION;
+	/// One second of compute per two-second block: the author has two thirds
+	/// of the slot to build, and every other node must import in time too.
+	pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
+		Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
+		NORMAL_DISPATCH_RATIO,
+	);
+	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
+		.max_length(MAX_BLOCK_LENGTH)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * *max)
+		.build();
+	pub const SS58Prefix: u16 = SS58_PREFIX;
+}
+
+#[derive_impl(frame_system::config_preludes::SolochainDefaultConfig)]
+impl frame_system::Config for Runtime {
+	type Block = Block;
+	type BlockWeights = RuntimeBlockWeights;
+	type BlockLength = RuntimeBlockLength;
+	type AccountId = AccountId;
+	type Nonce = Nonce;
+	type Hash = Hash;
+	type DbWeight = ParityDbWeight;
+	type Version = Version;
+	type AccountData = pallet_balances::AccountData<Balance>;
+	type SS58Prefix = SS58Prefix;
+	type MaxConsumers = ConstU32<16>;
+}
+
+impl pallet_timestamp::Config for Runtime {
+	type Moment = u64;
+	type OnTimestampSet = Aura;
+	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
+	type WeightInfo = ();
+}
+
+impl pallet_aura::Config for Runtime {
+	type AuthorityId = AuraId;
+	type DisabledValidators = ();
+	type MaxAuthorities = ConstU32<32>;
+	type AllowMultipleBlocksPerSlot = ConstBool<false>;
+	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
+}
+
+impl pallet_grandpa::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type WeightInfo = ();
+	type MaxAuthorities = ConstU32<32>;
+	type MaxNominators = ConstU32<0>;
+	type MaxSetIdSessionEntries = ConstU64<0>;
+	type KeyOwnerProof = Void;
+	type EquivocationReportSystem = ();
+}
+
+/// Accounts below this balance are reaped: 0.001 OPEN keeps dust accounts
+/// from bloating state while staying negligible for users.
+pub const EXISTENTIAL_DEPOSIT: Balance = crate::MILLI_OPEN;
+
+impl pallet_balances::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuntimeFreezeReason = RuntimeFreezeReason;
+	type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
+	type Balance = Balance;
+	type DustRemoval = ();
+	type ExistentialDeposit = ConstU128<EXISTENTIAL_DEPOSIT>;
+	type AccountStore = System;
+	type ReserveIdentifier = [u8; 8];
+	type FreezeIdentifier = RuntimeFreezeReason;
+	type MaxLocks = ConstU32<50>;
+	type MaxReserves = ConstU32<0>;
+	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
+	type DoneSlashHandler = ();
+}
+
+/// Sends transaction fees and tips to the protocol pool, so fees stay in the
+/// supply instead of being burned.
+pub struct FeesToProtocolPool;
+
+impl OnUnbalanced<Credit<AccountId, Balances>> for FeesToProtocolPool {
+	fn on_nonzero_unbalanced(fees: Credit<AccountId, Balances>) {
+		// `resolve` hands the credit back only if the pool could not take it
+		// (below the existential deposit); dropping it then burns it, which
+		// lowers issuance and so keeps the supply cap.
+		let _ = Balances::resolve(&pools::account(pools::PROTOCOL), fees);
+	}
+}
+
+parameter_types! {
+	pub FeeMultiplier: Multiplier = Multiplier::one();
+}
+
+/// One second of block compute costs 10 OPEN: a transfer costs about a
+/// thousandth of an OPEN.
+pub const FEE_PER_PICOSECOND: Balance = 10_000_000;
+/// Each byte of an extrinsic costs a millionth of an OPEN.
+pub const FEE_PER_BYTE: Balance = crate::MICRO_OPEN;
+
+impl pallet_transaction_payment::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type OnChargeTransaction = FungibleAdapter<Balances, FeesToProtocolPool>;
+	type WeightToFee = ConstantMultiplier<Balance, ConstU128<FEE_PER_PICOSECOND>>;
+	type LengthToFee = ConstantMultiplier<Balance, ConstU128<FEE_PER_BYTE>>;
+	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	type OperationalFeeMultiplier = ConstU8<5>;
+	type WeightInfo = ();
+}
+
+impl pallet_utility::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type PalletsOrigin = OriginCaller;
+	type WeightInfo = pallet_utility::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	pub const MinVestedTransfer: Balance = crate::OPEN;
+	pub UnvestedFundsAllowedWithdrawReasons: WithdrawReasons =
+		WithdrawReasons::except(WithdrawReasons::TRANSFER | WithdrawReasons::RESERVE);
+}
+
+impl pallet_vesting::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type BlockNumberToBalance = ConvertInto;
+	type MinVestedTransfer = MinVestedTransfer;
+	type WeightInfo = pallet_vesting::weights::SubstrateWeight<Runtime>;
+	type UnvestedFundsAllowedWithdrawReasons = UnvestedFundsAllowedWithdrawReasons;
+	type BlockNumberProvider = System;
+	const MAX_VESTING_SCHEDULES: u32 = 28;
+}
+
+/// Team and investor allocations: nothing unlocks for a year, then the rest
+/// vests linearly over three years.
+pub const VESTING_CLIFF: BlockNumber = 12 * MONTHS;
+pub const VESTING_DURATION: BlockNumber = 36 * MONTHS;
+
+parameter_types! {
+	pub const SupplyCapOfOpen: Balance = TOTAL_SUPPLY_CAP;
+}
+
+impl pallet_supply_cap::Config for Runtime {
+	type Currency = Balances;
+	type Cap = SupplyCapOfOpen;
+}
+
+impl pallet_sudo::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}

@@ -1,0 +1,156 @@
+//! Genesis presets: `development` (one validator, Alice) and `local_testnet`
+//! (Alice, Bob and Charlie). Both mint exactly [`TOTAL_SUPPLY_CAP`] across
+//! the allocation pools of DESIGN §3; the dev accounts are funded out of the
+//! ecosystem pool, so the sum stays at the cap.
+
+use crate::{
+	configs::{pools, VESTING_CLIFF, VESTING_DURATION},
+	AccountId, Balance, BalancesConfig, RuntimeGenesisConfig, SudoConfig, VestingConfig, OPEN,
+	TOTAL_SUPPLY_CAP,
+};
+use alloc::{vec, vec::Vec};
+use polkadot_sdk::{
+	frame_support::build_struct_json_patch,
+	sp_consensus_aura::sr25519::AuthorityId as AuraId,
+	sp_consensus_grandpa::AuthorityId as GrandpaId,
+	sp_genesis_builder::{self, PresetId},
+	sp_keyring::{Ed25519Keyring, Sr25519Keyring},
+	sp_runtime::Perbill,
+	*,
+};
+use serde_json::Value;
+
+/// Share of the supply per pool, in parts per billion; they sum to 100 %.
+/// DESIGN §3 rounds the community share to 51.7 %, which would leave 0.01 %
+/// of the cap unminted; the published OpenLedger allocation is 51.71 %.
+pub const COMMUNITY_SHARE: Perbill = Perbill::from_parts(517_100_000);
+pub const ECOSYSTEM_SHARE: Perbill = Perbill::from_percent(10);
+pub const INVESTORS_SHARE: Perbill = Perbill::from_parts(182_900_000);
+pub const TEAM_SHARE: Perbill = Perbill::from_percent(15);
+pub const LIQUIDITY_SHARE: Perbill = Perbill::from_percent(5);
+
+/// What each dev account starts with, carved out of the ecosystem pool.
+pub const DEV_ACCOUNT_BALANCE: Balance = 1_000_000 * OPEN;
+
+/// The balances genesis mints: every pool, and the dev accounts funded from
+/// the ecosystem share. The amounts always add up to exactly the cap.
+pub fn allocation(dev_accounts: &[AccountId]) -> Vec<(AccountId, Balance)> {
+	let share = |part: Perbill| part.mul_floor(TOTAL_SUPPLY_CAP);
+	let dev_total = DEV_ACCOUNT_BALANCE.saturating_mul(dev_accounts.len() as Balance);
+	let others = [
+		COMMUNITY_SHARE,
+		INVESTORS_SHARE,
+		TEAM_SHARE,
+		LIQUIDITY_SHARE,
+	]
+	.into_iter()
+	.fold(0, |sum: Balance, part| sum.saturating_add(share(part)));
+	// The ecosystem pool takes whatever the others leave, so rounding can
+	// never mint above or below the cap.
+	let ecosystem = TOTAL_SUPPLY_CAP
+		.saturating_sub(others)
+		.saturating_sub(dev_total);
+
+	let mut minted = vec![
+		(pools::account(pools::COMMUNITY), share(COMMUNITY_SHARE)),
+		(pools::account(pools::ECOSYSTEM), ecosystem),
+		(pools::account(pools::INVESTORS), share(INVESTORS_SHARE)),
+		(pools::account(pools::TEAM), share(TEAM_SHARE)),
+		(pools::account(pools::LIQUIDITY), share(LIQUIDITY_SHARE)),
+	];
+	minted.extend(
+		dev_accounts
+			.iter()
+			.cloned()
+			.map(|who| (who, DEV_ACCOUNT_BALANCE)),
+	);
+	minted
+}
+
+/// Vesting of the team and investor pools: locked for [`VESTING_CLIFF`],
+/// then released linearly over [`VESTING_DURATION`].
+fn vesting_schedules() -> Vec<(AccountId, u32, u32, Balance)> {
+	[pools::TEAM, pools::INVESTORS]
+		.into_iter()
+		.map(|pool| (pools::account(pool), VESTING_CLIFF, VESTING_DURATION, 0))
+		.collect()
+}
+
+fn genesis(
+	authorities: Vec<(AuraId, GrandpaId)>,
+	dev_accounts: Vec<AccountId>,
+	root: AccountId,
+) -> Value {
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig {
+			balances: allocation(&dev_accounts)
+		},
+		aura: pallet_aura::GenesisConfig {
+			authorities: authorities
+				.iter()
+				.map(|(aura, _)| aura.clone())
+				.collect::<Vec<_>>(),
+		},
+		grandpa: pallet_grandpa::GenesisConfig {
+			authorities: authorities
+				.iter()
+				.map(|(_, grandpa)| (grandpa.clone(), 1))
+				.collect::<Vec<_>>(),
+		},
+		vesting: VestingConfig {
+			vesting: vesting_schedules()
+		},
+		sudo: SudoConfig { key: Some(root) },
+	})
+}
+
+fn authority(aura: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, GrandpaId) {
+	(aura.public().into(), grandpa.public().into())
+}
+
+fn dev_accounts() -> Vec<AccountId> {
+	Sr25519Keyring::well_known()
+		.map(|k| k.to_account_id())
+		.collect()
+}
+
+/// One validator, Alice, who is also root.
+pub fn development_config_genesis() -> Value {
+	genesis(
+		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		dev_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// Alice, Bob and Charlie validate; Alice is root.
+pub fn local_config_genesis() -> Value {
+	genesis(
+		vec![
+			authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+		],
+		dev_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// The JSON patch of a named preset, for `GenesisBuilder::get_preset`.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		_ => return None,
+	};
+	serde_json::to_string(&patch)
+		.ok()
+		.map(|json| json.into_bytes())
+}
+
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+	]
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks to build and run OpenLedger. Safe to run
+# again: each step checks first and does nothing when already done.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+say() { printf '[setup] %s\n' "$*"; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_debian_packages() {
+	local missing=()
+	for pkg in protobuf-compiler clang libssl-dev pkg-config make; do
+		dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return
+	say "installing Debian packages: ${missing[*]}"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+install_rust_targets() {
+	if ! command -v rustup >/dev/null; then
+		say "rustup is required (https://rustup.rs) and was not found" >&2
+		exit 1
+	fi
+	local installed
+	installed="$(rustup target list --installed)"
+	for target in wasm32v1-none wasm32-unknown-unknown; do
+		grep -qx "$target" <<<"$installed" || { say "adding Rust target $target"; rustup target add "$target"; }
+	done
+	rustup component list --installed | grep -q '^rust-src' || { say "adding rust-src"; rustup component add rust-src; }
+}
+
+install_debian_packages
+install_rust_targets
+mkdir -p "$CARGO_TARGET_DIR"
+say "ready (builds go to $CARGO_TARGET_DIR)"
