@@ -5,18 +5,15 @@
 
 use crate::{
 	configs::{pools, VESTING_CLIFF, VESTING_DURATION},
-	AccountId, Balance, BalancesConfig, RuntimeGenesisConfig, SudoConfig, VestingConfig, OPEN,
-	TOTAL_SUPPLY_CAP,
+	AccountId, Balance, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
+	StakingConfig, SudoConfig, VestingConfig, OPEN, TOTAL_SUPPLY_CAP,
 };
 use alloc::{vec, vec::Vec};
 use polkadot_sdk::{
 	frame_support::build_struct_json_patch,
-	sp_consensus_aura::sr25519::AuthorityId as AuraId,
-	sp_consensus_grandpa::AuthorityId as GrandpaId,
 	sp_genesis_builder::{self, PresetId},
 	sp_keyring::{Ed25519Keyring, Sr25519Keyring},
 	sp_runtime::Perbill,
-	*,
 };
 use serde_json::Value;
 
@@ -76,25 +73,32 @@ fn vesting_schedules() -> Vec<(AccountId, u32, u32, Balance)> {
 		.collect()
 }
 
-fn genesis(
-	authorities: Vec<(AuraId, GrandpaId)>,
-	dev_accounts: Vec<AccountId>,
-	root: AccountId,
-) -> Value {
+/// A genesis validator: its account, and the session keys it signs with.
+pub struct Authority {
+	pub account: AccountId,
+	pub keys: SessionKeys,
+}
+
+/// What each genesis validator bonds: ten times the minimum.
+pub const GENESIS_VALIDATOR_BOND: Balance = 100_000 * OPEN;
+
+fn genesis(authorities: Vec<Authority>, dev_accounts: Vec<AccountId>, root: AccountId) -> Value {
+	// Aura and GRANDPA take their first authorities from the session keys
+	// below; their own genesis lists must stay empty.
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: allocation(&dev_accounts)
 		},
-		aura: pallet_aura::GenesisConfig {
-			authorities: authorities
+		session: SessionConfig {
+			keys: authorities
 				.iter()
-				.map(|(aura, _)| aura.clone())
+				.map(|a| (a.account.clone(), a.account.clone(), a.keys.clone()))
 				.collect::<Vec<_>>(),
 		},
-		grandpa: pallet_grandpa::GenesisConfig {
-			authorities: authorities
+		staking: StakingConfig {
+			validators: authorities
 				.iter()
-				.map(|(_, grandpa)| (grandpa.clone(), 1))
+				.map(|a| (a.account.clone(), GENESIS_VALIDATOR_BOND))
 				.collect::<Vec<_>>(),
 		},
 		vesting: VestingConfig {
@@ -104,8 +108,16 @@ fn genesis(
 	})
 }
 
-fn authority(aura: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, GrandpaId) {
-	(aura.public().into(), grandpa.public().into())
+/// A well-known dev validator: sr25519 account and Aura key, ed25519
+/// GRANDPA key, all from the same dev seed (`//Alice`, ...).
+fn authority(account: Sr25519Keyring, grandpa: Ed25519Keyring) -> Authority {
+	Authority {
+		account: account.to_account_id(),
+		keys: SessionKeys {
+			aura: account.public().into(),
+			grandpa: grandpa.public().into(),
+		},
+	}
 }
 
 fn dev_accounts() -> Vec<AccountId> {

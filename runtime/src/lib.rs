@@ -112,6 +112,17 @@ mod runtime {
 
 	#[runtime::pallet_index(9)]
 	pub type Sudo = pallet_sudo;
+
+	// Staking comes before Session: Session's genesis asks Staking for the
+	// first validator set, so the genesis bonds must already exist.
+	#[runtime::pallet_index(10)]
+	pub type Staking = pallet_openledger_staking;
+
+	#[runtime::pallet_index(11)]
+	pub type Session = pallet_session;
+
+	#[runtime::pallet_index(20)]
+	pub type Datanets = pallet_datanets;
 }
 
 /// How an extrinsic names an account: wallets send the 32-byte id.

@@ -2,7 +2,7 @@
 
 use crate::{
 	configs::{pools, VESTING_CLIFF, VESTING_DURATION},
-	genesis_config_presets::{self, DEV_ACCOUNT_BALANCE},
+	genesis_config_presets::{self, DEV_ACCOUNT_BALANCE, GENESIS_VALIDATOR_BOND},
 	Balances, Grandpa, Runtime, RuntimeGenesisConfig, SupplyCap, System, OPEN, TOTAL_SUPPLY_CAP,
 };
 use polkadot_sdk::{
@@ -50,8 +50,9 @@ fn every_preset_mints_exactly_the_cap() {
 		preset_ext(preset).execute_with(|| {
 			assert_eq!(Balances::total_issuance(), TOTAL_SUPPLY_CAP, "{preset}");
 			assert_eq!(TOTAL_SUPPLY_CAP, 1_000_000_000 * OPEN);
+			// Genesis validator bonds are held, so they count in `reserved`.
 			let summed: u128 = frame_system::Account::<Runtime>::iter_values()
-				.map(|a| a.data.free)
+				.map(|account| account.data.free + account.data.reserved)
 				.sum();
 			assert_eq!(summed, TOTAL_SUPPLY_CAP, "{preset}");
 			assert_eq!(SupplyCap::ensure_within_cap(), Ok(()));
@@ -73,7 +74,11 @@ fn pools_hold_the_design_allocation() {
 			100_000_000 * OPEN - 12 * DEV_ACCOUNT_BALANCE
 		);
 		let alice = polkadot_sdk::sp_keyring::Sr25519Keyring::Alice.to_account_id();
-		assert_eq!(Balances::free_balance(&alice), DEV_ACCOUNT_BALANCE);
+		assert_eq!(Balances::total_balance(&alice), DEV_ACCOUNT_BALANCE);
+		assert_eq!(
+			Balances::free_balance(&alice),
+			DEV_ACCOUNT_BALANCE - GENESIS_VALIDATOR_BOND
+		);
 	});
 }
 
@@ -102,14 +107,22 @@ fn team_and_investor_pools_are_locked_until_the_cliff() {
 
 #[test]
 fn presets_name_their_validators() {
-	preset_ext(DEV_RUNTIME_PRESET).execute_with(|| {
-		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
-		assert_eq!(Grandpa::grandpa_authorities().len(), 1);
-	});
-	preset_ext(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
-		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 3);
-		assert_eq!(Grandpa::grandpa_authorities().len(), 3);
-	});
+	for (preset, validators) in [(DEV_RUNTIME_PRESET, 1), (LOCAL_TESTNET_RUNTIME_PRESET, 3)] {
+		preset_ext(preset).execute_with(|| {
+			assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), validators);
+			assert_eq!(Grandpa::grandpa_authorities().len(), validators);
+			assert_eq!(
+				pallet_session::Validators::<Runtime>::get().len(),
+				validators
+			);
+			for validator in pallet_session::Validators::<Runtime>::get() {
+				assert_eq!(
+					pallet_openledger_staking::Pallet::<Runtime>::voting_weight_of(validator),
+					GENESIS_VALIDATOR_BOND
+				);
+			}
+		});
+	}
 }
 
 #[test]

@@ -4,7 +4,8 @@
 use crate::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
 	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, System, MONTHS, SLOT_DURATION, SS58_PREFIX, TOTAL_SUPPLY_CAP, VERSION,
+	RuntimeTask, Session, SessionKeys, Staking, System, DAYS, MILLI_OPEN, MONTHS, OPEN,
+	SLOT_DURATION, SS58_PREFIX, TOTAL_SUPPLY_CAP, VERSION,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -22,12 +23,15 @@ use polkadot_sdk::{
 		},
 		PalletId,
 	},
-	frame_system::limits::{BlockLength, BlockWeights},
+	frame_system::{
+		limits::{BlockLength, BlockWeights},
+		EnsureRoot,
+	},
 	pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier},
 	sp_consensus_aura::sr25519::AuthorityId as AuraId,
 	sp_core::Void,
 	sp_runtime::{
-		traits::{AccountIdConversion, ConvertInto, One},
+		traits::{AccountIdConversion, ConvertInto, One, OpaqueKeys},
 		Perbill,
 	},
 	sp_version::RuntimeVersion,
@@ -104,7 +108,7 @@ impl pallet_timestamp::Config for Runtime {
 
 impl pallet_aura::Config for Runtime {
 	type AuthorityId = AuraId;
-	type DisabledValidators = ();
+	type DisabledValidators = Session;
 	type MaxAuthorities = ConstU32<32>;
 	type AllowMultipleBlocksPerSlot = ConstBool<false>;
 	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
@@ -216,4 +220,92 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Blocks per session: the validator set elected by `Staking` takes
+	/// over at a session boundary.
+	pub const SessionPeriod: BlockNumber = SESSION_PERIOD;
+	pub const SessionOffset: BlockNumber = 0;
+	/// Held while session keys are registered, for the storage they take.
+	pub const SessionKeyDeposit: Balance = OPEN;
+	pub ProtocolPoolAccount: AccountId = pools::account(pools::PROTOCOL);
+}
+
+/// Sessions last a minute: a newly bonded validator starts authoring within
+/// two minutes, and a rotation with at most 32 validators is cheap.
+pub const SESSION_PERIOD: BlockNumber = 30;
+
+impl pallet_session::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type ValidatorId = AccountId;
+	type ValidatorIdOf = ConvertInto;
+	type ShouldEndSession = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
+	type NextSessionRotation = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
+	type SessionManager = Staking;
+	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
+	type Keys = SessionKeys;
+	type DisablingStrategy = pallet_session::disabling::UpToLimitDisablingStrategy;
+	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
+	type Currency = Balances;
+	type KeyDeposit = SessionKeyDeposit;
+}
+
+parameter_types! {
+	pub const MinValidatorBond: Balance = 10_000 * OPEN;
+	pub const MinWorkerBond: Balance = 1_000 * OPEN;
+	pub const MinAgentBond: Balance = 100 * OPEN;
+	/// Bonds stay slashable for a week after unbonding, long enough to
+	/// settle any challenge raised against their owner's work.
+	pub const UnbondingPeriod: BlockNumber = 7 * DAYS;
+}
+
+impl pallet_openledger_staking::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type MinValidatorBond = MinValidatorBond;
+	type MinWorkerBond = MinWorkerBond;
+	type MinAgentBond = MinAgentBond;
+	type UnbondingPeriod = UnbondingPeriod;
+	type MaxUnlockingChunks = ConstU32<32>;
+	// At most as many as Aura and GRANDPA accept as authorities.
+	type MaxValidators = ConstU32<32>;
+	// The dev chain runs on one validator.
+	type MinValidators = ConstU32<1>;
+	type MaxValidatorCandidates = ConstU32<100>;
+	type ValidatorRegistration = Session;
+	type ProtocolPool = ProtocolPoolAccount;
+	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type WeightInfo = pallet_openledger_staking::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Every stored item costs 0.01 OPEN plus 0.0001 OPEN per byte, returned
+	/// when the item is removed.
+	pub const DatanetDepositBase: Balance = 10 * MILLI_OPEN;
+	pub const DatanetDepositPerByte: Balance = MILLI_OPEN / 10;
+	pub const MinContributionBond: Balance = OPEN / 10;
+	pub const RejectSlash: Perbill = Perbill::from_percent(50);
+}
+
+impl pallet_datanets::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DepositBase = DatanetDepositBase;
+	type DepositPerByte = DatanetDepositPerByte;
+	type MinContributionBond = MinContributionBond;
+	type RejectSlash = RejectSlash;
+	type MaxNameLen = ConstU32<64>;
+	type MaxSummaryLen = ConstU32<512>;
+	type MaxTags = ConstU32<8>;
+	type MaxTagLen = ConstU32<32>;
+	type MaxUriLen = ConstU32<256>;
+	type MaxLicenseLen = ConstU32<64>;
+	type MaxCurators = ConstU32<16>;
+	type MaxAllowlist = ConstU32<1_000>;
+	type MaxContributionsPerDatanet = ConstU32<10_000>;
+	type MaxContributionsPerAccount = ConstU32<1_000>;
+	type MaxVersions = ConstU32<256>;
+	type OnRejection = ();
+	type WeightInfo = pallet_datanets::weights::SubstrateWeight<Runtime>;
 }
