@@ -42,6 +42,11 @@ pub enum Subcommand {
 	/// Revert the chain to an earlier block.
 	Revert(sc_cli::RevertCmd),
 
+	/// Measure extrinsic weights (needs `--features runtime-benchmarks`).
+	#[cfg(feature = "runtime-benchmarks")]
+	#[command(subcommand)]
+	Benchmark(polkadot_sdk::frame_benchmarking_cli::BenchmarkCmd),
+
 	/// Information about the database.
 	ChainInfo(sc_cli::ChainInfoCmd),
 }

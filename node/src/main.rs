@@ -1,5 +1,7 @@
 //! `openledger-node`: a validator and full node of the OpenLedger chain.
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod chain_spec;
 mod cli;
 mod command;

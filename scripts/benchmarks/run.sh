@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Measures the weights of OpenLedger's pallets and rewrites their weights.rs.
+# Builds the node with `runtime-benchmarks` into its own target directory,
+# so the normal build is left alone. Usage: scripts/benchmarks/run.sh [pallet...]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
+"$OPENLEDGER_ROOT/scripts/setup.sh"
+cd "$OPENLEDGER_ROOT"
+export CARGO_TARGET_DIR="${OPENLEDGER_BENCH_TARGET_DIR:-$HOME/.cache/openledger/bench-target}"
+# The node's own code (storage overlay, trie, hashing) runs natively around
+# the Wasm being measured; an unoptimised build would inflate every weight.
+export CARGO_PROFILE_DEV_OPT_LEVEL="${CARGO_PROFILE_DEV_OPT_LEVEL:-1}"
+
+cargo build --locked -p openledger-node --features runtime-benchmarks
+node="$CARGO_TARGET_DIR/debug/openledger-node"
+
+declare -A weights_file=(
+	[pallet_datanets]=pallets/datanets/src/weights.rs
+	[pallet_openledger_staking]=pallets/staking/src/weights.rs
+)
+pallets=("$@")
+[ ${#pallets[@]} -gt 0 ] || pallets=("${!weights_file[@]}")
+
+for pallet in "${pallets[@]}"; do
+	"$node" benchmark pallet \
+		--chain dev \
+		--pallet "$pallet" \
+		--extrinsic '*' \
+		--steps "${STEPS:-50}" \
+		--repeat "${REPEAT:-20}" \
+		--wasm-execution compiled \
+		--heap-pages 4096 \
+		--template scripts/benchmarks/weight-template.hbs \
+		--output "${weights_file[$pallet]}"
+done
