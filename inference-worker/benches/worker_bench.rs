@@ -20,7 +20,7 @@ use openledger_inference_worker::adapters::{
 };
 use openledger_inference_worker::engine::sampling::argmax;
 use openledger_inference_worker::engine::{
-	Architecture, BatchRow, Llama, LoadOptions, LoraWeights,
+	Architecture, BatchRow, Llama, LoadOptions, LoraWeights, WeightFormat,
 };
 use openledger_inference_worker::fixtures::{self, AdapterSpec};
 
@@ -124,28 +124,37 @@ fn main() {
 	};
 	let vocab = model.config().vocab_size;
 
-	// --- Single stream and 16 batched, base model. ---
+	// --- Single stream and 16 batched, base model, per weight format. ---
 	println!("\n## {name} decode throughput (greedy, {PROMPT_LEN}-token prompts)");
-	let one = batched_decode(&model, &[prompt(1, PROMPT_LEN, vocab)], &[None], 128);
-	println!("one stream:   {one:8.1} tok/s   ({:.2}x llama.cpp's {LLAMA_CPP_ONE_STREAM} tok/s; goal >= 0.7x)", one / LLAMA_CPP_ONE_STREAM);
-	let prompts16: Vec<_> = (0..16).map(|i| prompt(i, PROMPT_LEN, vocab)).collect();
-	let sixteen = batched_decode(&model, &prompts16, &[None; 16], 64);
-	println!(
-		"16 batched:   {sixteen:8.1} tok/s   ({:.2}x llama.cpp one stream; goal >= 3x)",
-		sixteen / LLAMA_CPP_ONE_STREAM
-	);
-	if let Some(path) = model_path() {
-		let native = Llama::load(
-			&path,
-			&LoadOptions {
-				requantize_slow_formats: false,
-				..LoadOptions::default()
-			},
-		)
-		.expect("load");
-		let native_one = batched_decode(&native, &[prompt(1, PROMPT_LEN, vocab)], &[None], 32);
-		println!("one stream, Q4_1 kept as is (no requantization): {native_one:.1} tok/s");
+	let formats: Vec<(WeightFormat, Llama)> = match model_path() {
+		Some(path) => [
+			WeightFormat::Int8,
+			WeightFormat::Dense,
+			WeightFormat::Quantized,
+			WeightFormat::AsStored,
+		]
+		.into_iter()
+		.map(|f| {
+			(
+				f,
+				Llama::load(&path, &LoadOptions::with_format(f)).expect("load model"),
+			)
+		})
+		.collect(),
+		None => vec![(WeightFormat::Dense, model.clone())],
+	};
+	for (format, model) in &formats {
+		let one = batched_decode(model, &[prompt(1, PROMPT_LEN, vocab)], &[None], 128);
+		let prompts16: Vec<_> = (0..16).map(|i| prompt(i, PROMPT_LEN, vocab)).collect();
+		let sixteen = batched_decode(model, &prompts16, &[None; 16], 64);
+		println!(
+			"{:10} one stream {one:7.1} tok/s ({:.2}x llama.cpp's {LLAMA_CPP_ONE_STREAM}; goal >= 0.7x) | 16 batched {sixteen:7.1} tok/s ({:.2}x; goal >= 3x)",
+			format!("{format:?}"),
+			one / LLAMA_CPP_ONE_STREAM,
+			sixteen / LLAMA_CPP_ONE_STREAM,
+		);
 	}
+	drop(formats);
 
 	// --- Adapters: cold load and memory. ---
 	println!("\n## {ADAPTERS} adapters, rank {RANK}, on all 7 projections of every layer");

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use openledger_inference_worker::adapters::{AdapterLimits, AdapterRegistry, BaseModelInfo};
 use openledger_inference_worker::engine::chat::ChatTemplate;
 use openledger_inference_worker::engine::tokenizer::TextTokenizer;
-use openledger_inference_worker::engine::{Llama, LoadOptions};
+use openledger_inference_worker::engine::{Llama, LoadOptions, WeightFormat};
 use openledger_inference_worker::http::{self, AppState};
 use openledger_inference_worker::serving::{Scheduler, ServingConfig};
 
@@ -28,6 +28,14 @@ struct Cli {
 enum Command {
 	/// Serve a base model and its LoRA adapters over an OpenAI-compatible API.
 	Serve(ServeArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Weights {
+	Dense,
+	Int8,
+	Quantized,
+	AsStored,
 }
 
 #[derive(Args)]
@@ -77,10 +85,13 @@ struct ServeArgs {
 	/// Refuse `/v1/load_lora_adapter` and `/v1/unload_lora_adapter`.
 	#[arg(long)]
 	no_runtime_lora: bool,
-	/// Keep GGUF weights in their file's format even where candle has no
-	/// fast CPU kernel for it (Q4_1, Q5_x).
-	#[arg(long)]
-	no_requantize: bool,
+	/// How weight matrices are held: `int8` (8-bit weights, f32
+	/// activations; CPU), `dense` (f32), `quantized` (candle's GGUF kernels,
+	/// Q4_1/Q5_x re-encoded as Q8_0 on the CPU) or `as-stored`. By default
+	/// int8 for GGUF on the CPU, quantized for GGUF on a GPU, dense for
+	/// safetensors.
+	#[arg(long, value_enum)]
+	weights: Option<Weights>,
 }
 
 fn main() -> Result<()> {
@@ -120,9 +131,15 @@ fn default_model_id(path: &Path) -> String {
 
 fn serve(args: ServeArgs) -> Result<()> {
 	let device = parse_device(&args.device)?;
+	let format = args.weights.map(|w| match w {
+		Weights::Dense => WeightFormat::Dense,
+		Weights::Int8 => WeightFormat::Int8,
+		Weights::Quantized => WeightFormat::Quantized,
+		Weights::AsStored => WeightFormat::AsStored,
+	});
 	let options = LoadOptions {
 		device: device.clone(),
-		requantize_slow_formats: !args.no_requantize,
+		format,
 	};
 	let started = std::time::Instant::now();
 	let model = Llama::load(&args.model, &options)

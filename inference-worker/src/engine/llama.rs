@@ -104,10 +104,7 @@ impl Llama {
 			});
 		}
 		let embed = source.embedding()?;
-		let lm_head = match source.lm_head(&config)? {
-			Some(head) => head,
-			None => embed.as_linear()?,
-		};
+		let lm_head = source.lm_head(&config, &embed)?;
 		let norm = source.vector("model.norm.weight", "output_norm.weight")?;
 		let rotary = RotaryTables::new(
 			config.head_dim,

@@ -4,6 +4,7 @@
 pub mod attention;
 pub mod chat;
 pub mod config;
+pub mod int8;
 pub mod kv_cache;
 pub mod llama;
 pub mod lora;
@@ -21,7 +22,7 @@ pub use kv_cache::KvCache;
 pub use llama::{BatchRow, Llama};
 pub use lora::{LoraPair, LoraTarget, LoraWeights};
 pub use ops::Execution;
-pub use weights::LoadOptions;
+pub use weights::{LoadOptions, WeightFormat};
 
 /// Everything that can go wrong in the engine.
 #[derive(Debug, thiserror::Error)]

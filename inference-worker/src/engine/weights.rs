@@ -11,42 +11,93 @@ use candle_core::quantized::{gguf_file, GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Module, Shape, Tensor};
 
 use super::config::GgufMeta;
+use super::int8::{Int8MatMul, Int8Matrix};
 use super::ops::Execution;
 use super::{io_error, Architecture, EngineError, ModelConfig, Result};
+
+/// How the matrices of a GGUF file are held in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WeightFormat {
+	/// Dequantized to f32. Exact arithmetic on the file's weights (candle's
+	/// quantized CPU kernels round activations to 8 bits, which visibly
+	/// changes small models' outputs), and the fastest batched matmuls on
+	/// the CPU, at 4 bytes per weight.
+	Dense,
+	/// 8-bit weights with f32 activations ([`Int8Matrix`], CPU only): a
+	/// quarter of the bytes of f32 with nearly its accuracy.
+	Int8,
+	/// Kept quantized. On the CPU, formats candle has no SIMD kernels for
+	/// (Q4_1, Q5_0, Q5_1) are re-encoded as Q8_0, which it has.
+	Quantized,
+	/// Kept exactly as stored in the file.
+	AsStored,
+}
 
 /// How base weights are placed in memory.
 #[derive(Clone, Debug)]
 pub struct LoadOptions {
 	pub device: Device,
-	/// On the CPU, re-encode GGUF formats candle has no SIMD kernels for
-	/// (Q4_1, Q5_0, Q5_1) as Q8_0, which it has: slightly more memory, much
-	/// faster matmuls, and an error far below the original 4/5-bit one.
-	pub requantize_slow_formats: bool,
+	/// `None` picks [`WeightFormat::Int8`] for GGUF files on the CPU,
+	/// [`WeightFormat::Quantized`] for GGUF files elsewhere, and
+	/// [`WeightFormat::Dense`] for safetensors.
+	pub format: Option<WeightFormat>,
 }
 
 impl Default for LoadOptions {
 	fn default() -> Self {
 		Self {
 			device: Device::Cpu,
-			requantize_slow_formats: true,
+			format: None,
 		}
 	}
 }
 
-/// A projection `y = x·Wᵀ (+ b)` with a quantized or dense `W` `[out, in]`.
+impl LoadOptions {
+	pub fn with_format(format: WeightFormat) -> Self {
+		Self {
+			format: Some(format),
+			..Self::default()
+		}
+	}
+
+	fn resolve(&self, gguf: bool) -> Result<WeightFormat> {
+		let format = match self.format {
+			Some(format) => format,
+			None if !gguf => WeightFormat::Dense,
+			None if self.device.is_cpu() => WeightFormat::Int8,
+			None => WeightFormat::Quantized,
+		};
+		if format == WeightFormat::Int8 && !self.device.is_cpu() {
+			return Err(EngineError::Unsupported(
+				"8-bit weights run on the CPU only".into(),
+			));
+		}
+		Ok(format)
+	}
+}
+
+/// A projection `y = x·Wᵀ (+ b)` with `W` `[out, in]` in one of the
+/// [`WeightFormat`]s.
 #[derive(Clone, Debug)]
 pub struct Linear {
-	weight: QMatMul,
+	weight: Weight,
 	bias: Option<Tensor>,
 	out_dim: usize,
 	in_dim: usize,
+}
+
+#[derive(Clone, Debug)]
+enum Weight {
+	/// f32 (`QMatMul::Tensor`) or a GGUF encoding, through candle.
+	Candle(QMatMul),
+	Int8(Arc<Int8Matrix>),
 }
 
 impl Linear {
 	pub fn dense(weight: Tensor, bias: Option<Tensor>) -> Result<Self> {
 		let (out_dim, in_dim) = weight.dims2()?;
 		Ok(Self {
-			weight: QMatMul::Tensor(weight),
+			weight: Weight::Candle(QMatMul::Tensor(weight)),
 			bias,
 			out_dim,
 			in_dim,
@@ -56,11 +107,29 @@ impl Linear {
 	pub fn quantized(weight: QTensor, bias: Option<Tensor>) -> Result<Self> {
 		let (out_dim, in_dim) = weight.shape().dims2()?;
 		Ok(Self {
-			weight: QMatMul::from_qtensor(weight)?,
+			weight: Weight::Candle(QMatMul::from_qtensor(weight)?),
 			bias,
 			out_dim,
 			in_dim,
 		})
+	}
+
+	pub fn int8(weight: Int8Matrix, bias: Option<Tensor>) -> Self {
+		let (out_dim, in_dim) = (weight.rows(), weight.cols());
+		Self {
+			weight: Weight::Int8(Arc::new(weight)),
+			bias,
+			out_dim,
+			in_dim,
+		}
+	}
+
+	/// The same projection with `W` held as 8-bit weights.
+	pub fn to_int8(&self) -> Result<Self> {
+		Ok(Self::int8(
+			Int8Matrix::quantize(&self.dense_weight()?)?,
+			self.bias.clone(),
+		))
 	}
 
 	pub fn out_dim(&self) -> usize {
@@ -73,10 +142,11 @@ impl Linear {
 	/// `x` `[rows, in]` → `[rows, out]`.
 	pub fn forward(&self, x: &Tensor, mode: Execution) -> Result<Tensor> {
 		let y = match (&self.weight, mode) {
-			(QMatMul::QTensor(q), Execution::Differentiable) => {
+			(Weight::Int8(w), _) => x.contiguous()?.apply_op1(Int8MatMul(w.clone()))?,
+			(Weight::Candle(QMatMul::QTensor(q)), Execution::Differentiable) => {
 				x.apply_op1(QMatMulWithGrad(q.clone()))?
 			},
-			(weight, _) => weight.forward(x)?,
+			(Weight::Candle(weight), _) => weight.forward(x)?,
 		};
 		match &self.bias {
 			Some(b) => Ok(y.broadcast_add(b)?),
@@ -87,8 +157,9 @@ impl Linear {
 	/// The weight as a dense f32 tensor `[out, in]`.
 	pub fn dense_weight(&self) -> Result<Tensor> {
 		Ok(match &self.weight {
-			QMatMul::QTensor(q) => q.dequantize(&q.device())?,
-			QMatMul::Tensor(w) | QMatMul::TensorF16(w) => w.to_dtype(DType::F32)?,
+			Weight::Candle(QMatMul::QTensor(q)) => q.dequantize(&q.device())?,
+			Weight::Candle(QMatMul::Tensor(w) | QMatMul::TensorF16(w)) => w.to_dtype(DType::F32)?,
+			Weight::Int8(w) => w.dequantize(&Device::Cpu)?,
 		})
 	}
 
@@ -97,20 +168,25 @@ impl Linear {
 	pub fn with_added(&self, delta: &Tensor) -> Result<Self> {
 		let merged = (self.dense_weight()? + delta)?;
 		match &self.weight {
-			QMatMul::QTensor(q) => {
+			Weight::Candle(QMatMul::QTensor(q)) => {
 				let requantized = QTensor::quantize_onto(&merged, q.dtype(), &q.device())?;
 				Self::quantized(requantized, self.bias.clone())
 			},
-			_ => Self::dense(merged, self.bias.clone()),
+			Weight::Int8(_) => Ok(Self::int8(
+				Int8Matrix::quantize(&merged)?,
+				self.bias.clone(),
+			)),
+			Weight::Candle(_) => Self::dense(merged, self.bias.clone()),
 		}
 	}
 
 	pub fn size_in_bytes(&self) -> usize {
 		let weight = match &self.weight {
-			QMatMul::QTensor(q) => q.storage_size_in_bytes(),
-			QMatMul::Tensor(w) | QMatMul::TensorF16(w) => {
+			Weight::Candle(QMatMul::QTensor(q)) => q.storage_size_in_bytes(),
+			Weight::Candle(QMatMul::Tensor(w) | QMatMul::TensorF16(w)) => {
 				w.elem_count() * w.dtype().size_in_bytes()
 			},
+			Weight::Int8(w) => w.size_in_bytes(),
 		};
 		weight + self.bias.as_ref().map_or(0, |b| b.elem_count() * 4)
 	}
@@ -176,7 +252,7 @@ impl Embedding {
 			Embedding::Quantized(q) => {
 				let (out_dim, in_dim) = q.shape().dims2()?;
 				Ok(Linear {
-					weight: QMatMul::from_arc(q.clone())?,
+					weight: Weight::Candle(QMatMul::from_arc(q.clone())?),
 					bias: None,
 					out_dim,
 					in_dim,
@@ -243,12 +319,14 @@ pub(crate) enum WeightSource {
 	Safetensors {
 		tensors: HashMap<String, Tensor>,
 		device: Device,
+		format: WeightFormat,
 	},
 	Gguf {
 		content: gguf_file::Content,
 		file: File,
 		path: PathBuf,
-		options: LoadOptions,
+		device: Device,
+		format: WeightFormat,
 	},
 }
 
@@ -261,11 +339,13 @@ impl WeightSource {
 			let content = gguf_file::Content::read(&mut file)
 				.map_err(|e| EngineError::Config(format!("{}: {e}", path.display())))?;
 			let config = ModelConfig::from_gguf(&content)?;
+			let format = options.resolve(true)?;
 			let source = WeightSource::Gguf {
 				content,
 				file,
 				path: path.into(),
-				options: options.clone(),
+				device: options.device.clone(),
+				format,
 			};
 			return Ok((source, config));
 		}
@@ -302,6 +382,7 @@ impl WeightSource {
 			WeightSource::Safetensors {
 				tensors,
 				device: options.device.clone(),
+				format: options.resolve(false)?,
 			},
 			config,
 		))
@@ -313,7 +394,9 @@ impl WeightSource {
 			WeightSource::Safetensors { tensors, .. } => {
 				format!("{} safetensors tensors", tensors.len())
 			},
-			WeightSource::Gguf { path, .. } => format!("GGUF {}", path.display()),
+			WeightSource::Gguf { path, format, .. } => {
+				format!("GGUF {} ({format:?})", path.display())
+			},
 		}
 	}
 
@@ -326,7 +409,9 @@ impl WeightSource {
 
 	fn dense(&mut self, hf: &str, gguf: &str) -> Result<Tensor> {
 		match self {
-			WeightSource::Safetensors { tensors, device } => {
+			WeightSource::Safetensors {
+				tensors, device, ..
+			} => {
 				let t = tensors
 					.get(hf)
 					.ok_or_else(|| EngineError::MissingWeight(hf.into()))?;
@@ -343,7 +428,8 @@ impl WeightSource {
 		let WeightSource::Gguf {
 			content,
 			file,
-			options,
+			device,
+			format,
 			..
 		} = self
 		else {
@@ -356,12 +442,12 @@ impl WeightSource {
 			content.tensor_infos[gguf].ggml_dtype,
 			GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1
 		);
-		if requantize && slow && options.requantize_slow_formats && options.device.is_cpu() {
+		if requantize && slow && *format == WeightFormat::Quantized && device.is_cpu() {
 			let q = content.tensor(file, gguf, &Device::Cpu)?;
 			let dense = q.dequantize(&Device::Cpu)?;
 			return Ok(QTensor::quantize(&dense, GgmlDType::Q8_0)?);
 		}
-		Ok(content.tensor(file, gguf, &options.device)?)
+		Ok(content.tensor(file, gguf, device)?)
 	}
 
 	/// A 1-D tensor such as a norm weight.
@@ -388,7 +474,17 @@ impl WeightSource {
 		for &role in roles {
 			parts.push(self.layer_linear(config, layer, role)?);
 		}
-		fuse(parts)
+		let linears = fuse(parts)?;
+		if self.format() != WeightFormat::Int8 {
+			return Ok(linears);
+		}
+		linears.iter().map(Linear::to_int8).collect()
+	}
+
+	fn format(&self) -> WeightFormat {
+		match self {
+			WeightSource::Safetensors { format, .. } | WeightSource::Gguf { format, .. } => *format,
+		}
 	}
 
 	fn layer_linear(&mut self, config: &ModelConfig, layer: usize, role: Role) -> Result<Part> {
@@ -421,12 +517,16 @@ impl WeightSource {
 				let w = self.dense(&format!("{hf}.weight"), "")?;
 				Ok(Part::Dense(w, bias))
 			},
-			WeightSource::Gguf { .. } => {
+			WeightSource::Gguf { format, .. } => {
+				let dense = matches!(*format, WeightFormat::Dense | WeightFormat::Int8);
 				let q = self.quantized(&format!("{gguf}.weight"), true)?;
 				let q = match unpermute_heads {
 					Some(heads) => unpermute_rows_quantized(&q, heads)?,
 					None => q,
 				};
+				if dense {
+					return Ok(Part::Dense(q.dequantize(&q.device())?, bias));
+				}
 				Ok(Part::Quantized(q, bias))
 			},
 		}
@@ -449,20 +549,26 @@ impl WeightSource {
 		}
 	}
 
-	/// The output projection, or `None` when it is tied to the embeddings.
-	pub(crate) fn lm_head(&mut self, config: &ModelConfig) -> Result<Option<Linear>> {
-		if config.tie_word_embeddings || !self.has("lm_head.weight", "output.weight") {
-			return Ok(None);
-		}
-		match self {
-			WeightSource::Safetensors { .. } => Ok(Some(Linear::dense(
-				self.dense("lm_head.weight", "")?,
-				None,
-			)?)),
-			WeightSource::Gguf { .. } => Ok(Some(Linear::quantized(
-				self.quantized("output.weight", false)?,
-				None,
-			)?)),
+	/// The output projection (the embeddings again when tied).
+	pub(crate) fn lm_head(
+		&mut self,
+		config: &ModelConfig,
+		embedding: &Embedding,
+	) -> Result<Linear> {
+		let tied = config.tie_word_embeddings || !self.has("lm_head.weight", "output.weight");
+		let head = match (&*self, tied) {
+			(_, true) => embedding.as_linear()?,
+			(WeightSource::Safetensors { .. }, false) => {
+				Linear::dense(self.dense("lm_head.weight", "")?, None)?
+			},
+			(WeightSource::Gguf { .. }, false) => {
+				Linear::quantized(self.quantized("output.weight", true)?, None)?
+			},
+		};
+		match self.format() {
+			WeightFormat::Int8 => head.to_int8(),
+			WeightFormat::Dense => Linear::dense(head.dense_weight()?, None),
+			WeightFormat::Quantized | WeightFormat::AsStored => Ok(head),
 		}
 	}
 }

@@ -5,7 +5,7 @@ use candle_core::Tensor;
 use openledger_inference_worker::engine::chat::{ChatMessage, ChatTemplate};
 use openledger_inference_worker::engine::tokenizer::TextTokenizer;
 use openledger_inference_worker::engine::{
-	Architecture, BatchRow, Execution, Llama, LoadOptions, LoraTarget,
+	Architecture, BatchRow, Execution, Llama, LoadOptions, LoraTarget, WeightFormat,
 };
 use openledger_inference_worker::fixtures::{self, AdapterSpec};
 
@@ -21,7 +21,7 @@ fn gguf_and_safetensors_load_the_same_model() {
 
 		// F32 GGUF: identical weights, with llama.cpp's q/k row order undone.
 		let gguf = tiny_gguf(t.dir.path(), arch, GgmlDType::F32);
-		let from_gguf = Llama::load(&gguf, &LoadOptions::default()).unwrap();
+		let from_gguf = Llama::load(&gguf, &LoadOptions::with_format(WeightFormat::Dense)).unwrap();
 		// GGUF stores eps as f32; everything else must be read back exactly.
 		let mut read = from_gguf.config().clone();
 		assert!((read.rms_norm_eps - t.config().rms_norm_eps).abs() < 1e-9);
@@ -33,11 +33,13 @@ fn gguf_and_safetensors_load_the_same_model() {
 		// Quantized GGUF: close to the dense weights.
 		for dtype in [GgmlDType::Q8_0, GgmlDType::Q4_1] {
 			let path = tiny_gguf(t.dir.path(), arch, dtype);
-			for requantize in [true, false] {
-				let options = LoadOptions {
-					requantize_slow_formats: requantize,
-					..LoadOptions::default()
-				};
+			for format in [
+				WeightFormat::Int8,
+				WeightFormat::Dense,
+				WeightFormat::Quantized,
+				WeightFormat::AsStored,
+			] {
+				let options = LoadOptions::with_format(format);
 				let model = Llama::load(&path, &options).unwrap();
 				let logits = prefill_logits(&model, None, PROMPT);
 				let diff = max_diff(&reference, &logits);
@@ -51,7 +53,7 @@ fn gguf_and_safetensors_load_the_same_model() {
 				let tolerance = if dtype == GgmlDType::Q8_0 { 0.05 } else { 0.3 } * spread.max(1.0);
 				assert!(
 					diff < tolerance,
-					"{arch:?} {dtype:?} (requantize {requantize}): differs by {diff}"
+					"{arch:?} {dtype:?} ({format:?}): differs by {diff}"
 				);
 			}
 		}
@@ -193,7 +195,7 @@ fn adapter_with_zero_b_equals_base() {
 fn quantized_base_with_lora_equals_merged_quantized_base() {
 	let t = tiny(Architecture::Llama);
 	let gguf = tiny_gguf(t.dir.path(), Architecture::Llama, GgmlDType::Q8_0);
-	let model = Llama::load(&gguf, &LoadOptions::default()).unwrap();
+	let model = Llama::load(&gguf, &LoadOptions::with_format(WeightFormat::Quantized)).unwrap();
 	let lora = fixtures::random_lora(model.config(), &AdapterSpec::new(8, 11, BASE_ID)).unwrap();
 	let with_lora = prefill_logits(&model, Some(&lora), PROMPT);
 	let merged = prefill_logits(&model.merge_lora(&lora).unwrap(), None, PROMPT);

@@ -3,7 +3,7 @@
 use candle_core::quantized::GgmlDType;
 use candle_core::{Tensor, Var};
 use openledger_inference_worker::engine::{
-	Architecture, Execution, Llama, LoadOptions, LoraPair, LoraTarget, LoraWeights,
+	Architecture, Execution, Llama, LoadOptions, LoraPair, LoraTarget, LoraWeights, WeightFormat,
 };
 
 use crate::common::*;
@@ -91,7 +91,9 @@ fn every_lora_parameter_gets_a_gradient() {
 fn gradients_flow_through_a_quantized_base() {
 	let t = tiny(Architecture::Llama);
 	let gguf = tiny_gguf(t.dir.path(), Architecture::Llama, GgmlDType::Q8_0);
-	assert_every_parameter_has_a_gradient(&Llama::load(&gguf, &LoadOptions::default()).unwrap());
+	assert_every_parameter_has_a_gradient(
+		&Llama::load(&gguf, &LoadOptions::with_format(WeightFormat::Quantized)).unwrap(),
+	);
 }
 
 #[test]

@@ -1,0 +1,382 @@
+//! Weight-only 8-bit matrices for the CPU: weights stored as signed bytes
+//! with one f32 scale per block of 32 (the layout of GGUF's Q8_0),
+//! activations kept in f32.
+//!
+//! candle's quantized CPU kernels round the activations to 8 bits as well,
+//! which on small models with outlier activations (SmolLM2) changes greedy
+//! outputs; here the only error is the weights' own quantization, while the
+//! bytes read per token — what bounds CPU decoding — stay a quarter of f32.
+//! The kernel converts each weight block to f32 once and multiplies it with
+//! up to 8 activation rows, so batches reuse every weight load.
+
+use std::sync::Arc;
+
+use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+use super::{EngineError, Result};
+
+const BLOCK: usize = 32;
+
+/// A `[rows, cols]` matrix of 8-bit weights with per-block scales.
+#[derive(Clone, Debug)]
+pub struct Int8Matrix {
+	rows: usize,
+	cols: usize,
+	qs: Vec<i8>,
+	scales: Vec<f32>,
+}
+
+impl Int8Matrix {
+	/// Quantizes a `[rows, cols]` tensor; `cols` must be a multiple of 32.
+	pub fn quantize(weight: &Tensor) -> Result<Self> {
+		let (rows, cols) = weight.dims2()?;
+		if cols % BLOCK != 0 {
+			return Err(EngineError::Unsupported(format!(
+				"8-bit weights need a multiple of {BLOCK} columns, not {cols}"
+			)));
+		}
+		let values = weight
+			.to_dtype(DType::F32)?
+			.flatten_all()?
+			.to_vec1::<f32>()?;
+		let mut qs = Vec::with_capacity(values.len());
+		let mut scales = Vec::with_capacity(values.len() / BLOCK);
+		for block in values.chunks_exact(BLOCK) {
+			let amax = block.iter().fold(0f32, |m, v| m.max(v.abs()));
+			let scale = amax / 127.0;
+			let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
+			scales.push(scale);
+			qs.extend(
+				block
+					.iter()
+					.map(|v| (v * inverse).round().clamp(-127.0, 127.0) as i8),
+			);
+		}
+		Ok(Self {
+			rows,
+			cols,
+			qs,
+			scales,
+		})
+	}
+
+	/// The matrix in f32.
+	pub fn dequantize(&self, device: &Device) -> Result<Tensor> {
+		let values: Vec<f32> = self
+			.qs
+			.chunks_exact(BLOCK)
+			.zip(&self.scales)
+			.flat_map(|(block, scale)| block.iter().map(move |q| f32::from(*q) * scale))
+			.collect();
+		Ok(Tensor::from_vec(values, (self.rows, self.cols), device)?)
+	}
+
+	pub fn rows(&self) -> usize {
+		self.rows
+	}
+
+	pub fn cols(&self) -> usize {
+		self.cols
+	}
+
+	pub fn size_in_bytes(&self) -> usize {
+		self.qs.len() + 4 * self.scales.len()
+	}
+
+	/// `x·Wᵀ` for `x` `[m, cols]` (row-major), as `[m, rows]`.
+	pub fn matmul_t(&self, x: &[f32], m: usize) -> Vec<f32> {
+		let (n, k) = (self.rows, self.cols);
+		let blocks = k / BLOCK;
+		// Output rows of W are split across threads; each writes its
+		// columns of the result, kept column-major until the end.
+		let mut out_t = vec![0f32; n * m];
+		let per_task = (n / (4 * rayon::current_num_threads().max(1))).clamp(8, 256);
+		let work = |(task, out): (usize, &mut [f32])| {
+			let first = task * per_task;
+			let count = out.len() / m;
+			let qs = &self.qs[first * k..(first + count) * k];
+			let scales = &self.scales[first * blocks..(first + count) * blocks];
+			columns(x, m, k, qs, scales, out);
+		};
+		if n * m * k < (1 << 16) {
+			out_t.chunks_mut(per_task * m).enumerate().for_each(work);
+		} else {
+			out_t
+				.par_chunks_mut(per_task * m)
+				.enumerate()
+				.for_each(work);
+		}
+		if m == 1 {
+			return out_t;
+		}
+		let mut out = vec![0f32; m * n];
+		for (j, column) in out_t.chunks_exact(m).enumerate() {
+			for (r, v) in column.iter().enumerate() {
+				out[r * n + j] = *v;
+			}
+		}
+		out
+	}
+}
+
+/// Computes `out[j·m + r] = W[j]·x[r]` for the weight rows in `qs`, with
+/// `x` holding `m` rows of `k` values.
+fn columns(x: &[f32], m: usize, k: usize, qs: &[i8], scales: &[f32], out: &mut [f32]) {
+	let blocks = k / BLOCK;
+	assert!(
+		x.len() >= m * k && qs.len() == scales.len() * BLOCK && out.len() == (qs.len() / k) * m
+	);
+	#[cfg(target_arch = "x86_64")]
+	{
+		let level = x86::level();
+		if level != x86::Level::Baseline {
+			for ((q_row, s_row), out_col) in qs
+				.chunks_exact(k)
+				.zip(scales.chunks_exact(blocks))
+				.zip(out.chunks_exact_mut(m))
+			{
+				let tile_rows = if level == x86::Level::Avx512 {
+					x86::AVX512_ROWS
+				} else {
+					x86::AVX2_ROWS
+				};
+				for (t, tile_out) in out_col.chunks_mut(tile_rows).enumerate() {
+					let x_tile = &x[t * tile_rows * k..];
+					// SAFETY: the CPU supports the instructions (checked by
+					// `level`), and the kernels read `blocks` blocks of
+					// `q_row`, `s_row` and of `tile_out.len()` rows of `k`
+					// values in `x_tile`, all within the slices (asserted above).
+					unsafe {
+						match level {
+							x86::Level::Avx512 => {
+								x86::tile_avx512(x_tile, k, q_row, s_row, tile_out)
+							},
+							_ => x86::tile_avx2(x_tile, k, q_row, s_row, tile_out),
+						}
+					}
+				}
+			}
+			return;
+		}
+	}
+	for ((q_row, s_row), out_col) in qs
+		.chunks_exact(k)
+		.zip(scales.chunks_exact(blocks))
+		.zip(out.chunks_exact_mut(m))
+	{
+		for (r, o) in out_col.iter_mut().enumerate() {
+			let row = &x[r * k..(r + 1) * k];
+			*o = q_row
+				.chunks_exact(BLOCK)
+				.zip(s_row)
+				.zip(row.chunks_exact(BLOCK))
+				.map(|((qb, scale), xb)| {
+					scale
+						* qb.iter()
+							.zip(xb)
+							.map(|(q, v)| f32::from(*q) * v)
+							.sum::<f32>()
+				})
+				.sum();
+		}
+	}
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+	use std::arch::x86_64::*;
+
+	use super::BLOCK;
+
+	/// Activation rows per weight pass: as many accumulators as the
+	/// registers hold (two per row, plus the widened weights).
+	pub(super) const AVX512_ROWS: usize = 8;
+	pub(super) const AVX2_ROWS: usize = 4;
+
+	#[derive(Clone, Copy, PartialEq, Eq)]
+	pub(super) enum Level {
+		Avx512,
+		Avx2,
+		Baseline,
+	}
+
+	pub(super) fn level() -> Level {
+		static LEVEL: std::sync::OnceLock<Level> = std::sync::OnceLock::new();
+		*LEVEL.get_or_init(|| {
+			let avx2 = std::arch::is_x86_feature_detected!("avx2")
+				&& std::arch::is_x86_feature_detected!("fma");
+			let avx512 = avx2 && std::arch::is_x86_feature_detected!("avx512f");
+			match (avx512, avx2) {
+				(true, _) => Level::Avx512,
+				(false, true) => Level::Avx2,
+				_ => Level::Baseline,
+			}
+		})
+	}
+
+	/// One weight row against up to [`AVX512_ROWS`] activation rows (as
+	/// many as `out` has), 16 lanes at a time.
+	///
+	/// # Safety
+	/// The CPU must support AVX-512F; `x` must hold `out.len()` rows of `k`
+	/// values; `q_row` and `s_row` must hold `k / 32` blocks.
+	#[target_feature(enable = "avx512f,avx2,fma")]
+	pub(super) unsafe fn tile_avx512(
+		x: &[f32],
+		k: usize,
+		q_row: &[i8],
+		s_row: &[f32],
+		out: &mut [f32],
+	) {
+		let rows = out.len().min(AVX512_ROWS);
+		let mut acc = [[_mm512_setzero_ps(); 2]; AVX512_ROWS];
+		for (b, &scale) in s_row.iter().enumerate() {
+			let q = q_row.as_ptr().add(b * BLOCK);
+			let scale = _mm512_set1_ps(scale);
+			let w0 = _mm512_mul_ps(
+				_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q.cast()))),
+				scale,
+			);
+			let w1 = _mm512_mul_ps(
+				_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q.add(16).cast()))),
+				scale,
+			);
+			for (r, acc_r) in acc.iter_mut().enumerate().take(rows) {
+				let xb = x.as_ptr().add(r * k + b * BLOCK);
+				acc_r[0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xb), acc_r[0]);
+				acc_r[1] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xb.add(16)), acc_r[1]);
+			}
+		}
+		for (o, acc_r) in out.iter_mut().zip(&acc) {
+			*o = _mm512_reduce_add_ps(_mm512_add_ps(acc_r[0], acc_r[1]));
+		}
+	}
+
+	/// As [`tile_avx512`], 8 lanes at a time.
+	///
+	/// # Safety
+	/// The CPU must support AVX2 and FMA; the slices as for [`tile_avx512`].
+	#[target_feature(enable = "avx2,fma")]
+	pub(super) unsafe fn tile_avx2(
+		x: &[f32],
+		k: usize,
+		q_row: &[i8],
+		s_row: &[f32],
+		out: &mut [f32],
+	) {
+		let rows = out.len().min(AVX2_ROWS);
+		let mut acc = [[_mm256_setzero_ps(); 2]; AVX2_ROWS];
+		for (b, &scale) in s_row.iter().enumerate() {
+			let q = q_row.as_ptr().add(b * BLOCK);
+			let scale = _mm256_set1_ps(scale);
+			let mut w = [_mm256_setzero_ps(); 4];
+			for (c, wc) in w.iter_mut().enumerate() {
+				let bytes = _mm_loadl_epi64(q.add(8 * c).cast());
+				*wc = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes)), scale);
+			}
+			for (r, acc_r) in acc.iter_mut().enumerate().take(rows) {
+				let xb = x.as_ptr().add(r * k + b * BLOCK);
+				for (c, wc) in w.iter().enumerate() {
+					acc_r[c % 2] =
+						_mm256_fmadd_ps(*wc, _mm256_loadu_ps(xb.add(8 * c)), acc_r[c % 2]);
+				}
+			}
+		}
+		for (o, acc_r) in out.iter_mut().zip(&acc) {
+			let sum = _mm256_add_ps(acc_r[0], acc_r[1]);
+			let half = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
+			let quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
+			*o = _mm_cvtss_f32(_mm_add_ss(quarter, _mm_shuffle_ps(quarter, quarter, 1)));
+		}
+	}
+}
+
+/// `x·Wᵀ` as a candle op: `x` `[.., cols]` → `[.., rows]`. Its backward
+/// pass multiplies by the dequantized weight, so gradients flow through a
+/// frozen 8-bit base.
+#[derive(Clone, Debug)]
+pub(crate) struct Int8MatMul(pub Arc<Int8Matrix>);
+
+impl CustomOp1 for Int8MatMul {
+	fn name(&self) -> &'static str {
+		"int8-matmul"
+	}
+
+	fn cpu_fwd(
+		&self,
+		storage: &CpuStorage,
+		layout: &Layout,
+	) -> candle_core::Result<(CpuStorage, Shape)> {
+		let CpuStorage::F32(data) = storage else {
+			candle_core::bail!("int8 matmul needs f32 activations");
+		};
+		let Some((start, end)) = layout.contiguous_offsets() else {
+			candle_core::bail!("int8 matmul needs contiguous activations");
+		};
+		let dims = layout.shape().dims();
+		let Some((&k, batch)) = dims.split_last() else {
+			candle_core::bail!("int8 matmul needs at least one dimension");
+		};
+		if k != self.0.cols {
+			candle_core::bail!(
+				"int8 matmul: input has {k} columns, weight has {}",
+				self.0.cols
+			);
+		}
+		let m: usize = batch.iter().product();
+		let out = self.0.matmul_t(&data[start..end], m);
+		let mut out_dims = batch.to_vec();
+		out_dims.push(self.0.rows);
+		Ok((CpuStorage::F32(out), Shape::from(out_dims)))
+	}
+
+	fn bwd(
+		&self,
+		_arg: &Tensor,
+		_res: &Tensor,
+		grad_res: &Tensor,
+	) -> candle_core::Result<Option<Tensor>> {
+		let weight = self
+			.0
+			.dequantize(grad_res.device())
+			.map_err(candle_core::Error::wrap)?;
+		Ok(Some(grad_res.broadcast_matmul(&weight)?))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn matches_dense_matmul_for_every_row_count() {
+		let w = Tensor::randn(0f32, 0.1, (70, 96), &Device::Cpu).unwrap();
+		let q = Int8Matrix::quantize(&w).unwrap();
+		let dense = q.dequantize(&Device::Cpu).unwrap();
+		assert!(
+			(&dense - &w)
+				.unwrap()
+				.abs()
+				.unwrap()
+				.max_all()
+				.unwrap()
+				.to_scalar::<f32>()
+				.unwrap() < 0.01
+		);
+		for m in [1usize, 2, 3, 4, 5, 9] {
+			let x = Tensor::randn(0f32, 1.0, (m, 96), &Device::Cpu).unwrap();
+			let expected = x.matmul(&dense.t().unwrap()).unwrap();
+			let got = x.apply_op1(Int8MatMul(Arc::new(q.clone()))).unwrap();
+			let diff = (&got - &expected)
+				.unwrap()
+				.abs()
+				.unwrap()
+				.max_all()
+				.unwrap()
+				.to_scalar::<f32>()
+				.unwrap();
+			assert!(diff < 1e-4, "m = {m}: {diff}");
+		}
+	}
+}
