@@ -87,99 +87,121 @@ impl Int8Matrix {
 	/// `x·Wᵀ` for `x` `[m, cols]` (row-major), as `[m, rows]`.
 	pub fn matmul_t(&self, x: &[f32], m: usize) -> Vec<f32> {
 		let (n, k) = (self.rows, self.cols);
-		let blocks = k / BLOCK;
-		// Output rows of W are split across threads; each writes its
-		// columns of the result, kept column-major until the end.
-		let mut out_t = vec![0f32; n * m];
-		let per_task = (n / (4 * rayon::current_num_threads().max(1))).clamp(8, 256);
-		let work = |(task, out): (usize, &mut [f32])| {
-			let first = task * per_task;
-			let count = out.len() / m;
-			let qs = &self.qs[first * k..(first + count) * k];
-			let scales = &self.scales[first * blocks..(first + count) * blocks];
-			columns(x, m, k, qs, scales, out);
+		assert!(
+			x.len() >= m * k,
+			"int8 matmul: {} activations for {m} rows of {k}",
+			x.len()
+		);
+		let mut out = vec![0f32; m * n];
+		// Threads take ranges of W's rows, i.e. of the output's columns.
+		let per_task = (n / (4 * rayon::current_num_threads().max(1))).clamp(16, 256);
+		let tasks = n.div_ceil(per_task);
+		let target = OutPtr(out.as_mut_ptr());
+		let work = |task: usize| {
+			let columns = task * per_task..n.min((task + 1) * per_task);
+			// SAFETY: tasks write disjoint column ranges of `out`, which
+			// outlives them.
+			unsafe { self.columns(x, m, columns, &target) };
 		};
 		if n * m * k < (1 << 16) {
-			out_t.chunks_mut(per_task * m).enumerate().for_each(work);
+			(0..tasks).for_each(work);
 		} else {
-			out_t
-				.par_chunks_mut(per_task * m)
-				.enumerate()
-				.for_each(work);
-		}
-		if m == 1 {
-			return out_t;
-		}
-		let mut out = vec![0f32; m * n];
-		for (j, column) in out_t.chunks_exact(m).enumerate() {
-			for (r, v) in column.iter().enumerate() {
-				out[r * n + j] = *v;
-			}
+			(0..tasks).into_par_iter().for_each(work);
 		}
 		out
 	}
+
+	/// Writes `out[r·rows + j] = W[j]·x[r]` for `j` in `columns`, all `r < m`.
+	///
+	/// # Safety
+	/// `out` must point to `m · rows` floats that no one else writes in
+	/// `columns` meanwhile.
+	unsafe fn columns(&self, x: &[f32], m: usize, columns: std::ops::Range<usize>, out: &OutPtr) {
+		let (n, k) = (self.rows, self.cols);
+		let blocks = k / BLOCK;
+		let tile = kernel_rows();
+		for first in (0..m).step_by(tile) {
+			let rows = tile.min(m - first);
+			let x_tile = &x[first * k..(first + rows) * k];
+			for j in columns.clone() {
+				let q_row = &self.qs[j * k..(j + 1) * k];
+				let s_row = &self.scales[j * blocks..(j + 1) * blocks];
+				let mut dots = [0f32; MAX_ROWS];
+				dot_rows(x_tile, k, rows, q_row, s_row, &mut dots);
+				for (r, dot) in dots.iter().enumerate().take(rows) {
+					// SAFETY: (first + r) < m and j < n, within `out`; the
+					// caller owns column j.
+					unsafe { *out.0.add((first + r) * n + j) = *dot };
+				}
+			}
+		}
+	}
 }
 
-/// Computes `out[j·m + r] = W[j]·x[r]` for the weight rows in `qs`, with
-/// `x` holding `m` rows of `k` values.
-fn columns(x: &[f32], m: usize, k: usize, qs: &[i8], scales: &[f32], out: &mut [f32]) {
-	let blocks = k / BLOCK;
+/// The output buffer shared by the tasks of one matmul.
+struct OutPtr(*mut f32);
+// SAFETY: tasks write disjoint elements (see `Int8Matrix::columns`).
+unsafe impl Sync for OutPtr {}
+
+/// Most activation rows one kernel call handles.
+const MAX_ROWS: usize = 8;
+
+fn kernel_rows() -> usize {
+	#[cfg(target_arch = "x86_64")]
+	if x86::level() == x86::Level::Avx2 {
+		return 4;
+	}
+	MAX_ROWS
+}
+
+/// `dots[r] = W_row · x[r]` for the first `rows` rows of `x` (`k` values
+/// each), with `W_row` given as blocks of bytes and scales.
+fn dot_rows(
+	x: &[f32],
+	k: usize,
+	rows: usize,
+	q_row: &[i8],
+	s_row: &[f32],
+	dots: &mut [f32; MAX_ROWS],
+) {
 	assert!(
-		x.len() >= m * k && qs.len() == scales.len() * BLOCK && out.len() == (qs.len() / k) * m
+		rows <= MAX_ROWS && x.len() >= rows * k && q_row.len() == k && s_row.len() * BLOCK == k
 	);
 	#[cfg(target_arch = "x86_64")]
 	{
-		let level = x86::level();
-		if level != x86::Level::Baseline {
-			for ((q_row, s_row), out_col) in qs
-				.chunks_exact(k)
-				.zip(scales.chunks_exact(blocks))
-				.zip(out.chunks_exact_mut(m))
-			{
-				let tile_rows = if level == x86::Level::Avx512 {
-					x86::AVX512_ROWS
-				} else {
-					x86::AVX2_ROWS
-				};
-				for (t, tile_out) in out_col.chunks_mut(tile_rows).enumerate() {
-					let x_tile = &x[t * tile_rows * k..];
-					// SAFETY: the CPU supports the instructions (checked by
-					// `level`), and the kernels read `blocks` blocks of
-					// `q_row`, `s_row` and of `tile_out.len()` rows of `k`
-					// values in `x_tile`, all within the slices (asserted above).
-					unsafe {
-						match level {
-							x86::Level::Avx512 => {
-								x86::tile_avx512(x_tile, k, q_row, s_row, tile_out)
-							},
-							_ => x86::tile_avx2(x_tile, k, q_row, s_row, tile_out),
-						}
-					}
+		macro_rules! dispatch {
+			($kernel:ident, $($r:literal),*) => {
+				match rows {
+					$(
+						// SAFETY: the CPU supports the kernel's instructions
+						// (checked by `level`) and the slices hold what it
+						// reads (asserted above).
+						$r => { unsafe { x86::$kernel::<$r>(x.as_ptr(), k, q_row.as_ptr(), s_row, dots) }; return; },
+					)*
+					_ => {},
 				}
-			}
-			return;
+			};
+		}
+		match x86::level() {
+			x86::Level::Avx512 => dispatch!(rows_avx512, 1, 2, 3, 4, 5, 6, 7, 8),
+			x86::Level::Avx2 => dispatch!(rows_avx2, 1, 2, 3, 4),
+			x86::Level::Baseline => {},
 		}
 	}
-	for ((q_row, s_row), out_col) in qs
-		.chunks_exact(k)
-		.zip(scales.chunks_exact(blocks))
-		.zip(out.chunks_exact_mut(m))
-	{
-		for (r, o) in out_col.iter_mut().enumerate() {
-			let row = &x[r * k..(r + 1) * k];
-			*o = q_row
-				.chunks_exact(BLOCK)
-				.zip(s_row)
-				.zip(row.chunks_exact(BLOCK))
-				.map(|((qb, scale), xb)| {
-					scale
-						* qb.iter()
-							.zip(xb)
-							.map(|(q, v)| f32::from(*q) * v)
-							.sum::<f32>()
-				})
-				.sum();
-		}
+	for (r, dot) in dots.iter_mut().enumerate().take(rows) {
+		let row = &x[r * k..(r + 1) * k];
+		*dot = q_row
+			.chunks_exact(BLOCK)
+			.zip(s_row)
+			.zip(row.chunks_exact(BLOCK))
+			.map(|((qb, scale), xb)| {
+				scale
+					* qb.iter()
+						.zip(xb)
+						.map(|(q, v)| f32::from(*q) * v)
+						.sum::<f32>()
+			})
+			.sum();
 	}
 }
 
@@ -187,12 +209,7 @@ fn columns(x: &[f32], m: usize, k: usize, qs: &[i8], scales: &[f32], out: &mut [
 mod x86 {
 	use std::arch::x86_64::*;
 
-	use super::BLOCK;
-
-	/// Activation rows per weight pass: as many accumulators as the
-	/// registers hold (two per row, plus the widened weights).
-	pub(super) const AVX512_ROWS: usize = 8;
-	pub(super) const AVX2_ROWS: usize = 4;
+	use super::{BLOCK, MAX_ROWS};
 
 	#[derive(Clone, Copy, PartialEq, Eq)]
 	pub(super) enum Level {
@@ -215,79 +232,77 @@ mod x86 {
 		})
 	}
 
-	/// One weight row against up to [`AVX512_ROWS`] activation rows (as
-	/// many as `out` has), 16 lanes at a time.
+	/// One weight row against `R` activation rows, 16 lanes at a time: each
+	/// block of 32 bytes is widened to f32 once and multiplied into all rows.
 	///
 	/// # Safety
-	/// The CPU must support AVX-512F; `x` must hold `out.len()` rows of `k`
-	/// values; `q_row` and `s_row` must hold `k / 32` blocks.
+	/// The CPU must support AVX-512F; `x` must point to `R` rows of `k`
+	/// floats and `q` to `k` bytes, with `scales` holding `k / 32` scales.
 	#[target_feature(enable = "avx512f,avx2,fma")]
-	pub(super) unsafe fn tile_avx512(
-		x: &[f32],
+	pub(super) unsafe fn rows_avx512<const R: usize>(
+		x: *const f32,
 		k: usize,
-		q_row: &[i8],
-		s_row: &[f32],
-		out: &mut [f32],
+		q: *const i8,
+		scales: &[f32],
+		dots: &mut [f32; MAX_ROWS],
 	) {
-		let rows = out.len().min(AVX512_ROWS);
-		let mut acc = [[_mm512_setzero_ps(); 2]; AVX512_ROWS];
-		for (b, &scale) in s_row.iter().enumerate() {
-			let q = q_row.as_ptr().add(b * BLOCK);
+		let mut acc = [[_mm512_setzero_ps(); 2]; R];
+		for (b, &scale) in scales.iter().enumerate() {
 			let scale = _mm512_set1_ps(scale);
+			let qb = q.add(b * BLOCK);
 			let w0 = _mm512_mul_ps(
-				_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q.cast()))),
+				_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(qb.cast()))),
 				scale,
 			);
 			let w1 = _mm512_mul_ps(
-				_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q.add(16).cast()))),
+				_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(qb.add(16).cast()))),
 				scale,
 			);
-			for (r, acc_r) in acc.iter_mut().enumerate().take(rows) {
-				let xb = x.as_ptr().add(r * k + b * BLOCK);
+			for (r, acc_r) in acc.iter_mut().enumerate() {
+				let xb = x.add(r * k + b * BLOCK);
 				acc_r[0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xb), acc_r[0]);
 				acc_r[1] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xb.add(16)), acc_r[1]);
 			}
 		}
-		for (o, acc_r) in out.iter_mut().zip(&acc) {
-			*o = _mm512_reduce_add_ps(_mm512_add_ps(acc_r[0], acc_r[1]));
+		for (dot, acc_r) in dots.iter_mut().zip(&acc) {
+			*dot = _mm512_reduce_add_ps(_mm512_add_ps(acc_r[0], acc_r[1]));
 		}
 	}
 
-	/// As [`tile_avx512`], 8 lanes at a time.
+	/// As [`rows_avx512`], 8 lanes at a time.
 	///
 	/// # Safety
-	/// The CPU must support AVX2 and FMA; the slices as for [`tile_avx512`].
+	/// The CPU must support AVX2 and FMA; pointers as for [`rows_avx512`].
 	#[target_feature(enable = "avx2,fma")]
-	pub(super) unsafe fn tile_avx2(
-		x: &[f32],
+	pub(super) unsafe fn rows_avx2<const R: usize>(
+		x: *const f32,
 		k: usize,
-		q_row: &[i8],
-		s_row: &[f32],
-		out: &mut [f32],
+		q: *const i8,
+		scales: &[f32],
+		dots: &mut [f32; MAX_ROWS],
 	) {
-		let rows = out.len().min(AVX2_ROWS);
-		let mut acc = [[_mm256_setzero_ps(); 2]; AVX2_ROWS];
-		for (b, &scale) in s_row.iter().enumerate() {
-			let q = q_row.as_ptr().add(b * BLOCK);
+		let mut acc = [[_mm256_setzero_ps(); 2]; R];
+		for (b, &scale) in scales.iter().enumerate() {
 			let scale = _mm256_set1_ps(scale);
+			let qb = q.add(b * BLOCK);
 			let mut w = [_mm256_setzero_ps(); 4];
 			for (c, wc) in w.iter_mut().enumerate() {
-				let bytes = _mm_loadl_epi64(q.add(8 * c).cast());
+				let bytes = _mm_loadl_epi64(qb.add(8 * c).cast());
 				*wc = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes)), scale);
 			}
-			for (r, acc_r) in acc.iter_mut().enumerate().take(rows) {
-				let xb = x.as_ptr().add(r * k + b * BLOCK);
+			for (r, acc_r) in acc.iter_mut().enumerate() {
+				let xb = x.add(r * k + b * BLOCK);
 				for (c, wc) in w.iter().enumerate() {
 					acc_r[c % 2] =
 						_mm256_fmadd_ps(*wc, _mm256_loadu_ps(xb.add(8 * c)), acc_r[c % 2]);
 				}
 			}
 		}
-		for (o, acc_r) in out.iter_mut().zip(&acc) {
+		for (dot, acc_r) in dots.iter_mut().zip(&acc) {
 			let sum = _mm256_add_ps(acc_r[0], acc_r[1]);
 			let half = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
 			let quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
-			*o = _mm_cvtss_f32(_mm_add_ss(quarter, _mm_shuffle_ps(quarter, quarter, 1)));
+			*dot = _mm_cvtss_f32(_mm_add_ss(quarter, _mm_shuffle_ps(quarter, quarter, 1)));
 		}
 	}
 }
