@@ -21,6 +21,8 @@ pub use pallet::*;
 #[cfg(test)]
 mod tests;
 
+// FRAME's pallet macros expand to `expect` calls; the logic below has none.
+#[allow(clippy::expect_used)]
 #[polkadot_sdk::frame_support::pallet]
 pub mod pallet {
 	use polkadot_sdk::{
