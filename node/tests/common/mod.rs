@@ -1,5 +1,6 @@
 //! Shared harness for the node's end-to-end tests: runs a throwaway `--dev`
-//! node on free loopback ports and hands back clients connected to it.
+//! node, or a `--chain local` testnet of several validator nodes, on free
+//! loopback ports and hands back clients connected to them.
 //!
 //! Every test binary compiles its own copy of this module and uses only part
 //! of it, hence the `dead_code` allowance.
@@ -11,7 +12,7 @@ use std::{
 	future::Future,
 	io,
 	net::TcpListener,
-	path::PathBuf,
+	path::{Path, PathBuf},
 	process::{Child, Command, Stdio},
 	time::Duration,
 };
@@ -55,12 +56,14 @@ pub type AtBlock = OnlineClientAtBlock<PolkadotConfig>;
 pub type InBlock = TransactionInBlock<PolkadotConfig, OnlineClientAtBlockImpl<PolkadotConfig>>;
 pub type LegacyRpc = LegacyRpcMethods<RpcConfigFor<PolkadotConfig>>;
 
-/// A running dev node. Dropping it kills the node, also when a test panics.
+/// A running node. Dropping it kills the node, also when a test panics.
 pub struct TestNode {
 	/// Subxt client connected to the node.
 	pub client: Client,
 	/// The legacy JSON-RPC methods, over the same connection.
 	pub rpc: LegacyRpc,
+	/// The raw JSON-RPC connection, for methods subxt does not wrap.
+	pub rpc_client: RpcClient,
 	/// `ws://127.0.0.1:<port>` of the node's RPC server.
 	pub ws_url: String,
 	// Last, so the clients disconnect before the node is killed.
@@ -71,15 +74,17 @@ impl TestNode {
 	/// Starts a `--dev` node and returns once its RPC answers and at least
 	/// [`MIN_FINALIZED`] blocks are finalized.
 	pub async fn start() -> Result<Self, StartError> {
-		let dir = tempfile::Builder::new()
-			.prefix("openledger-node-test-")
-			.tempdir()
-			.map_err(|e| StartError::without_log(format!("cannot create a temp dir: {e}")))?;
-		let (rpc_port, p2p_port) = free_ports()
-			.map_err(|e| StartError::without_log(format!("cannot find free local ports: {e}")))?;
-		let mut process = NodeProcess::spawn(dir, rpc_port, p2p_port)
-			.map_err(|e| StartError::without_log(format!("cannot run {NODE_BIN}: {e}")))?;
+		let dir = node_dir("dev")?;
+		let ports = free_ports(2)?;
+		let (rpc_port, p2p_port) = (ports[0], ports[1]);
+		let chain_args = ["--dev".into(), "--port".into(), p2p_port.to_string()];
+		let process = NodeProcess::spawn(dir, rpc_port, &chain_args)?;
+		Self::connect(process, rpc_port).await
+	}
 
+	/// Waits until the node answers on `rpc_port` and has finalized
+	/// [`MIN_FINALIZED`] blocks, then connects the clients.
+	async fn connect(mut process: NodeProcess, rpc_port: u16) -> Result<Self, StartError> {
 		let ws_url = format!("ws://127.0.0.1:{rpc_port}");
 		let ready = wait_until_ready(&mut process, &ws_url).await;
 		let rpc_client = ready.map_err(|reason| StartError::with_log(reason, &process))?;
@@ -93,7 +98,8 @@ impl TestNode {
 
 		Ok(Self {
 			client,
-			rpc: LegacyRpc::new(rpc_client),
+			rpc: LegacyRpc::new(rpc_client.clone()),
+			rpc_client,
 			ws_url,
 			process,
 		})
@@ -110,7 +116,121 @@ impl TestNode {
 	}
 }
 
-/// Why [`TestNode::start`] failed, with the end of the node's log if it ran.
+/// A dev account whose well-known keys a `--chain local` node validates
+/// with (`--alice`, ...). Alice, Bob and Charlie are the local chain's
+/// genesis validators; Dave has funds but no stake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DevValidator {
+	Alice,
+	Bob,
+	Charlie,
+	Dave,
+}
+
+impl DevValidator {
+	/// The node's CLI shorthand without the dashes.
+	fn name(self) -> &'static str {
+		match self {
+			Self::Alice => "alice",
+			Self::Bob => "bob",
+			Self::Charlie => "charlie",
+			Self::Dave => "dave",
+		}
+	}
+}
+
+/// A `--chain local` network of validator nodes on loopback, the first one
+/// the bootnode of the others. Dropping it kills every node.
+pub struct LocalTestnet {
+	nodes: Vec<(DevValidator, TestNode)>,
+}
+
+impl LocalTestnet {
+	/// Starts one node per validator and returns once each answers and has
+	/// finalized [`MIN_FINALIZED`] blocks. GRANDPA finalizes only with all
+	/// three genesis validators voting, so Alice, Bob and Charlie must be
+	/// among `validators`.
+	pub async fn start(validators: &[DevValidator]) -> Result<Self, StartError> {
+		let ports = free_ports(2 * validators.len())?;
+		let mut bootnode: Option<String> = None;
+		let mut spawned = Vec::with_capacity(validators.len());
+		for (&validator, ports) in validators.iter().zip(ports.chunks_exact(2)) {
+			let name = validator.name();
+			let (rpc_port, p2p_port) = (ports[0], ports[1]);
+			let dir = node_dir(name)?;
+			let node_key = dir.path().join("node-key");
+			node_key_command("generate-node-key", &node_key).map_err(|e| e.of_node(name))?;
+
+			let address = format!("/ip4/127.0.0.1/tcp/{p2p_port}");
+			let mut args = vec![
+				"--chain".into(),
+				"local".into(),
+				format!("--{name}"),
+				"--validator".into(),
+				"--node-key-file".into(),
+				node_key.display().to_string(),
+				"--listen-addr".into(),
+				address.clone(),
+				"--public-addr".into(),
+				address.clone(),
+			];
+			match &bootnode {
+				Some(bootnode) => args.extend(["--bootnodes".into(), bootnode.clone()]),
+				None => {
+					let peer_id = node_key_command("inspect-node-key", &node_key)
+						.map_err(|e| e.of_node(name))?;
+					bootnode = Some(format!("{address}/p2p/{peer_id}"));
+				},
+			}
+			let process = NodeProcess::spawn(dir, rpc_port, &args).map_err(|e| e.of_node(name))?;
+			spawned.push((validator, rpc_port, process));
+		}
+
+		// All nodes run before any is waited for: none finalizes alone.
+		let mut nodes = Vec::with_capacity(spawned.len());
+		for (validator, rpc_port, process) in spawned {
+			let node = TestNode::connect(process, rpc_port)
+				.await
+				.map_err(|e| e.of_node(validator.name()))?;
+			nodes.push((validator, node));
+		}
+		Ok(Self { nodes })
+	}
+
+	/// The node validating as `validator`.
+	pub fn node(&self, validator: DevValidator) -> &TestNode {
+		self.nodes
+			.iter()
+			.find(|(v, _)| *v == validator)
+			.map(|(_, node)| node)
+			.unwrap_or_else(|| panic!("this testnet runs no node for {validator:?}"))
+	}
+}
+
+/// Runs `openledger-node key <subcommand> --file <path>` and returns what
+/// it printed: `generate-node-key` writes a fresh node key to `path` (a
+/// validator on a non-dev chain will not make one up), `inspect-node-key`
+/// prints the peer id of the key in `path`.
+fn node_key_command(subcommand: &str, path: &Path) -> Result<String, StartError> {
+	let output = Command::new(NODE_BIN)
+		.args(["key", subcommand, "--file"])
+		.arg(path)
+		.output()
+		.map_err(|e| {
+			StartError::without_log(format!("cannot run {NODE_BIN} key {subcommand}: {e}"))
+		})?;
+	if !output.status.success() {
+		return Err(StartError::without_log(format!(
+			"`key {subcommand}` failed ({}): {}",
+			output.status,
+			String::from_utf8_lossy(&output.stderr).trim()
+		)));
+	}
+	Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Why [`TestNode::start`] or [`LocalTestnet::start`] failed, with the end
+/// of the node's log if it ran.
 pub struct StartError {
 	reason: String,
 	log_tail: Option<String>,
@@ -129,6 +249,12 @@ impl StartError {
 			reason,
 			log_tail: Some(process.log_tail()),
 		}
+	}
+
+	/// Says which node of a testnet failed.
+	fn of_node(mut self, name: &str) -> Self {
+		self.reason = format!("{name}'s node: {}", self.reason);
+		self
 	}
 }
 
@@ -162,11 +288,18 @@ struct NodeProcess {
 }
 
 impl NodeProcess {
-	fn spawn(dir: TempDir, rpc_port: u16, p2p_port: u16) -> io::Result<Self> {
+	/// Runs the node with `chain_args` (which chain, role, networking) plus
+	/// the options every test node shares.
+	fn spawn(dir: TempDir, rpc_port: u16, chain_args: &[String]) -> Result<Self, StartError> {
+		Self::spawn_in(dir, rpc_port, chain_args)
+			.map_err(|e| StartError::without_log(format!("cannot run {NODE_BIN}: {e}")))
+	}
+
+	fn spawn_in(dir: TempDir, rpc_port: u16, chain_args: &[String]) -> io::Result<Self> {
 		let log_path = dir.path().join("node.log");
 		let log = File::create(&log_path)?;
 		let child = Command::new(NODE_BIN)
-			.arg("--dev")
+			.args(chain_args)
 			// Not `--tmp`: the node deletes its own temp dir only on a
 			// graceful exit, and we SIGKILL it. Inside `dir`, the chain data
 			// goes away with the `TempDir` whatever happens.
@@ -174,8 +307,6 @@ impl NodeProcess {
 			.arg(dir.path().join("chain"))
 			.arg("--rpc-port")
 			.arg(rpc_port.to_string())
-			.arg("--port")
-			.arg(p2p_port.to_string())
 			.args(["--rpc-cors", "all"])
 			.args([
 				"--no-prometheus",
@@ -232,14 +363,29 @@ impl Drop for NodeProcess {
 	}
 }
 
-/// Two distinct free loopback ports. Both listeners stay open until both
-/// ports are known, so the OS cannot hand out the same one twice. The node
+/// `count` distinct free loopback ports. All listeners stay open until
+/// every port is known, so the OS cannot hand out the same one twice. A node
 /// may still lose a race for a port to another process; its log then shows
 /// it (for RPC it falls back to a random port, which surfaces as a timeout).
-fn free_ports() -> io::Result<(u16, u16)> {
-	let rpc = TcpListener::bind("127.0.0.1:0")?;
-	let p2p = TcpListener::bind("127.0.0.1:0")?;
-	Ok((rpc.local_addr()?.port(), p2p.local_addr()?.port()))
+fn free_ports(count: usize) -> Result<Vec<u16>, StartError> {
+	let bind_all = || -> io::Result<Vec<u16>> {
+		let listeners = (0..count)
+			.map(|_| TcpListener::bind("127.0.0.1:0"))
+			.collect::<io::Result<Vec<_>>>()?;
+		listeners
+			.iter()
+			.map(|listener| Ok(listener.local_addr()?.port()))
+			.collect()
+	};
+	bind_all().map_err(|e| StartError::without_log(format!("cannot find free local ports: {e}")))
+}
+
+/// A fresh temp dir for one node's chain data, keys and log.
+fn node_dir(name: &str) -> Result<TempDir, StartError> {
+	tempfile::Builder::new()
+		.prefix(&format!("openledger-node-test-{name}-"))
+		.tempdir()
+		.map_err(|e| StartError::without_log(format!("cannot create a temp dir: {e}")))
 }
 
 /// Polls until the RPC server accepts a connection and the finalized block
