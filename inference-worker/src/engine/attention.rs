@@ -89,49 +89,54 @@ pub(crate) fn host_attention(
 		})
 		.collect();
 
+	// One task per (row, key/value head): the query heads sharing that
+	// key/value head are scored together, so each cached key and value is
+	// read once per group rather than once per query head.
+	let group = heads.group();
 	let mut out = vec![0f32; rows * q_row];
-	let one_head = |index: usize, out: &mut [f32], scores: &mut Vec<f32>| {
-		let (row, head) = (index / n_heads, index % n_heads);
+	let one_group = |index: usize, out: &mut [f32], scores: &mut Vec<f32>| {
+		let (row, kv_head) = (index / heads.kv_heads, index % heads.kv_heads);
 		let (seq, position) = row_owner[row];
 		let (keys, values, kv_row) = caches[seq];
-		let kv_head = head / heads.group();
-		let query = &q_data[row * q_row + head * head_dim..][..head_dim];
-		let at = |t: usize| t * kv_row + kv_head * head_dim;
-		scores.clear();
-		scores.extend(
-			(0..=position)
-				.map(|t| simd::dot(query, &keys[at(t)..at(t) + head_dim]) * heads.scale()),
-		);
-		let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-		let mut total = 0f32;
-		for s in scores.iter_mut() {
-			*s = (*s - max).exp();
-			total += *s;
-		}
-		for (t, s) in scores.iter().enumerate() {
-			simd::axpy(s / total, &values[at(t)..at(t) + head_dim], out);
-		}
+		let queries = &q_data[row * q_row + kv_head * group * head_dim..][..group * head_dim];
+		let span = GroupSpan {
+			kv_row,
+			offset: kv_head * head_dim,
+			len: position + 1,
+			head_dim,
+		};
+		simd::attend_group(queries, keys, values, span, heads.scale(), out, scores);
 	};
 	if work < PARALLEL_MIN_WORK {
 		let mut scores = Vec::new();
-		for (index, o) in out.chunks_exact_mut(head_dim).enumerate() {
-			one_head(index, o, &mut scores);
+		for (index, o) in out.chunks_exact_mut(group * head_dim).enumerate() {
+			one_group(index, o, &mut scores);
 		}
 	} else {
-		out.par_chunks_exact_mut(head_dim)
+		out.par_chunks_exact_mut(group * head_dim)
 			.enumerate()
-			.for_each_init(Vec::new, |scores, (index, o)| one_head(index, o, scores));
+			.for_each_init(Vec::new, |scores, (index, o)| one_group(index, o, scores));
 	}
 	Ok(Tensor::from_vec(out, (rows, q_row), q.device())?)
+}
+
+/// Where one key/value head's history lies in a sequence's cache.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct GroupSpan {
+	/// Floats per cached token.
+	pub kv_row: usize,
+	/// Offset of the head within a token's row.
+	pub offset: usize,
+	/// Tokens to attend to.
+	pub len: usize,
+	pub head_dim: usize,
 }
 
 /// Attention for `layer` with tensor ops. With `caches`, each sequence's
 /// keys and values are appended to its device cache; without, every
 /// sequence is complete in the batch (training).
 pub(crate) fn tensor_attention(
-	q: &Tensor,
-	k: &Tensor,
-	v: &Tensor,
+	(q, k, v): (&Tensor, &Tensor, &Tensor),
 	layer: usize,
 	heads: Heads,
 	sequences: &[Rows],

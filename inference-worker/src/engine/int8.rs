@@ -31,7 +31,7 @@ impl Int8Matrix {
 	/// Quantizes a `[rows, cols]` tensor; `cols` must be a multiple of 32.
 	pub fn quantize(weight: &Tensor) -> Result<Self> {
 		let (rows, cols) = weight.dims2()?;
-		if cols % BLOCK != 0 {
+		if !cols.is_multiple_of(BLOCK) {
 			return Err(EngineError::Unsupported(format!(
 				"8-bit weights need a multiple of {BLOCK} columns, not {cols}"
 			)));

@@ -307,10 +307,10 @@ impl Llama {
 		let attended = match context {
 			Context::Host(sequences) => host_attention(&q, &k, &v, index, heads, sequences)?,
 			Context::Device(rows, caches) => {
-				tensor_attention(&q, &k, &v, index, heads, rows, Some(caches), mode)?
+				tensor_attention((&q, &k, &v), index, heads, rows, Some(caches), mode)?
 			},
 			Context::Uncached(rows) => {
-				tensor_attention(&q, &k, &v, index, heads, rows, None, mode)?
+				tensor_attention((&q, &k, &v), index, heads, rows, None, mode)?
 			},
 		};
 		take1(layer.o.forward(&attended, index, segments, mode)?)

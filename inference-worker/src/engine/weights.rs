@@ -652,7 +652,7 @@ fn fuse(parts: Vec<Part>) -> Result<Vec<Linear>> {
 /// Maps llama.cpp's per-head row order `(pair, half)` back to Hugging
 /// Face's `(half, pair)`: HF row `h·d + s·d/2 + j` is GGUF row `h·d + 2j + s`.
 fn hf_row_order(rows: usize, heads: usize) -> Result<Vec<usize>> {
-	if heads == 0 || rows % heads != 0 || (rows / heads) % 2 != 0 {
+	if heads == 0 || !rows.is_multiple_of(heads) || !(rows / heads).is_multiple_of(2) {
 		return Err(EngineError::Config(format!(
 			"{rows} rows do not split into {heads} rotary heads"
 		)));
