@@ -64,6 +64,10 @@ pub struct AdapterLimits {
 	/// Bytes of adapter weights kept resident; least recently used
 	/// adapters are dropped beyond it and reloaded when next asked for.
 	pub cache_bytes: usize,
+	/// How resident adapter weights are stored: bf16 halves the memory and
+	/// the bytes a batch over many adapters reads per step; f32 keeps
+	/// adapters stored in f32 exact.
+	pub dtype: candle_core::DType,
 }
 
 impl Default for AdapterLimits {
@@ -71,6 +75,7 @@ impl Default for AdapterLimits {
 		Self {
 			max_rank: 64,
 			cache_bytes: 512 << 20,
+			dtype: candle_core::DType::BF16,
 		}
 	}
 }

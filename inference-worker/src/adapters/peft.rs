@@ -223,8 +223,8 @@ pub fn load_peft_adapter(
 		}
 		let in_dim = target_in_width(&base.config, target);
 		let out_dim = target_width(&base.config, target);
-		let a = read_tensor(&file, &a_key, &[rank, in_dim], base)?;
-		let b = read_tensor(&file, &b_key, &[out_dim, rank], base)?;
+		let a = read_tensor(&file, &a_key, &[rank, in_dim], base, limits.dtype)?;
+		let b = read_tensor(&file, &b_key, &[out_dim, rank], base, limits.dtype)?;
 		weights.insert(layer, target, LoraPair::from_peft(a, b, scale)?)?;
 		max_rank = max_rank.max(rank);
 		if !targets.contains(&target) {
@@ -274,6 +274,7 @@ fn read_tensor(
 	key: &str,
 	expected: &[usize],
 	base: &BaseModelInfo,
+	stored_as: DType,
 ) -> Result<Tensor, AdapterError> {
 	let view = file
 		.tensor(key)
@@ -308,7 +309,7 @@ fn read_tensor(
 			"`{key}` contains NaN or infinite values"
 		)));
 	}
-	Ok(tensor.to_device(&base.device)?)
+	Ok(tensor.to_dtype(stored_as)?.to_device(&base.device)?)
 }
 
 /// What [`save_peft_adapter`] writes into `adapter_config.json`.

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
+use candle_core::{DType, Device};
 use clap::{Args, Parser, Subcommand};
 use openledger_inference_worker::adapters::{AdapterLimits, AdapterRegistry, BaseModelInfo};
 use openledger_inference_worker::engine::chat::ChatTemplate;
@@ -82,6 +82,9 @@ struct ServeArgs {
 	/// `max_tokens` for requests that give none.
 	#[arg(long, default_value_t = 512)]
 	default_max_tokens: usize,
+	/// Keep resident adapters in f32 rather than bf16 (twice the memory).
+	#[arg(long)]
+	f32_adapters: bool,
 	/// Refuse `/v1/load_lora_adapter` and `/v1/unload_lora_adapter`.
 	#[arg(long)]
 	no_runtime_lora: bool,
@@ -169,6 +172,11 @@ fn serve(args: ServeArgs) -> Result<()> {
 	let limits = AdapterLimits {
 		max_rank: args.max_lora_rank,
 		cache_bytes: args.adapter_cache_mib << 20,
+		dtype: if args.f32_adapters {
+			DType::F32
+		} else {
+			DType::BF16
+		},
 	};
 	let registry = Arc::new(AdapterRegistry::new(base, limits));
 	if let Some(dir) = &args.adapter_dir {

@@ -127,12 +127,14 @@ impl LoraPair {
 
 	/// `scale · x·Aᵀ·Bᵀ` for `x` `[rows, in]`, with differentiable ops.
 	pub fn delta(&self, x: &Tensor) -> Result<Tensor> {
-		Ok((x.matmul(&self.a.t()?)?.matmul(&self.b_t)? * self.scale)?)
+		let (a, b_t) = (self.a.to_dtype(x.dtype())?, self.b_t.to_dtype(x.dtype())?);
+		Ok((x.matmul(&a.t()?)?.matmul(&b_t)? * self.scale)?)
 	}
 
 	/// The dense update `scale · B·A`, `[out, in]`, for merging.
 	pub fn delta_weight(&self) -> Result<Tensor> {
-		Ok((self.b_t.t()?.matmul(&self.a)? * self.scale)?)
+		let (a, b_t) = (self.a.to_dtype(DType::F32)?, self.b_t.to_dtype(DType::F32)?);
+		Ok((b_t.t()?.matmul(&a)? * self.scale)?)
 	}
 
 	pub fn size_in_bytes(&self) -> usize {
@@ -324,8 +326,8 @@ impl InplaceOp2 for LoraKernel<'_> {
 		let mut jobs = Vec::with_capacity(self.pieces.len());
 		let mut work = 0usize;
 		for (piece, ((a, la), (b, lb))) in self.pieces.iter().zip(&guards) {
-			let a = f32_rows(a, la)?;
-			let b_t = f32_rows(b, lb)?;
+			let a = weight_rows(a, la)?;
+			let b_t = weight_rows(b, lb)?;
 			let rank = piece.pair.rank();
 			if a.len() != rank * in_dim || b_t.len() != rank * piece.cols.len() {
 				candle_core::bail!("lora kernel: adapter shapes do not fit the projection");
@@ -366,40 +368,123 @@ impl InplaceOp2 for LoraKernel<'_> {
 
 struct Job<'a> {
 	piece: &'a Piece<'a>,
-	a: &'a [f32],
-	b_t: &'a [f32],
+	a: WeightRows<'a>,
+	b_t: WeightRows<'a>,
 	rank: usize,
 	scale: f32,
 }
 
 impl Job<'_> {
 	fn apply(&self, x_row: &[f32], y_cols: &mut [f32], t: &mut Vec<f32>) {
-		let in_dim = x_row.len();
-		let out_dim = y_cols.len();
-		t.clear();
-		t.extend(
-			self.a
-				.chunks_exact(in_dim)
-				.take(self.rank)
-				.map(|a_k| simd::dot(a_k, x_row)),
-		);
-		for (k, &t_k) in t.iter().enumerate() {
-			simd::axpy(
-				self.scale * t_k,
-				&self.b_t[k * out_dim..(k + 1) * out_dim],
+		match (self.a, self.b_t) {
+			(WeightRows::F32(a), WeightRows::F32(b_t)) => {
+				low_rank_row(a, b_t, self.rank, self.scale, x_row, y_cols, t)
+			},
+			(WeightRows::Bf16(a), WeightRows::Bf16(b_t)) => {
+				low_rank_row(a, b_t, self.rank, self.scale, x_row, y_cols, t)
+			},
+			// Mixed storage never comes out of one adapter; compute it
+			// anyway, slowly, rather than fail a request.
+			(a, b_t) => low_rank_row(
+				&a.to_f32(),
+				&b_t.to_f32(),
+				self.rank,
+				self.scale,
+				x_row,
 				y_cols,
-			);
+				t,
+			),
 		}
 	}
 }
 
-fn f32_rows<'a>(storage: &'a Storage, layout: &Layout) -> candle_core::Result<&'a [f32]> {
-	let Storage::Cpu(CpuStorage::F32(data)) = storage else {
-		candle_core::bail!("lora kernel needs f32 adapter weights on the CPU");
+/// Adapter weights as the kernel reads them: f32, or bf16 (half the bytes,
+/// which is what a batch over many adapters is bound by).
+#[derive(Clone, Copy)]
+enum WeightRows<'a> {
+	F32(&'a [f32]),
+	Bf16(&'a [half::bf16]),
+}
+
+impl WeightRows<'_> {
+	fn len(&self) -> usize {
+		match self {
+			WeightRows::F32(w) => w.len(),
+			WeightRows::Bf16(w) => w.len(),
+		}
+	}
+
+	fn to_f32(self) -> Vec<f32> {
+		match self {
+			WeightRows::F32(w) => w.to_vec(),
+			WeightRows::Bf16(w) => w.iter().map(|v| v.to_f32()).collect(),
+		}
+	}
+}
+
+fn weight_rows<'a>(storage: &'a Storage, layout: &Layout) -> candle_core::Result<WeightRows<'a>> {
+	let Some((start, end)) = layout.contiguous_offsets() else {
+		candle_core::bail!("lora kernel needs contiguous adapter weights");
 	};
-	match layout.contiguous_offsets() {
-		Some((start, end)) => Ok(&data[start..end]),
-		None => candle_core::bail!("lora kernel needs contiguous adapter weights"),
+	match storage {
+		Storage::Cpu(CpuStorage::F32(data)) => Ok(WeightRows::F32(&data[start..end])),
+		Storage::Cpu(CpuStorage::BF16(data)) => Ok(WeightRows::Bf16(&data[start..end])),
+		_ => candle_core::bail!("lora kernel needs f32 or bf16 adapter weights on the CPU"),
+	}
+}
+
+/// `y += scale · Σₖ (Aₖ·x) Bᵀₖ` for one row, with the best vector
+/// instructions available.
+fn low_rank_row<E: simd::Element>(
+	a: &[E],
+	b_t: &[E],
+	rank: usize,
+	scale: f32,
+	x: &[f32],
+	y: &mut [f32],
+	t: &mut Vec<f32>,
+) {
+	#[cfg(target_arch = "x86_64")]
+	if simd::has_avx2_fma() {
+		// SAFETY: the CPU was checked to support AVX2 and FMA.
+		return unsafe { low_rank_row_avx2(a, b_t, rank, scale, x, y, t) };
+	}
+	low_rank_row_portable(a, b_t, rank, scale, x, y, t)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn low_rank_row_avx2<E: simd::Element>(
+	a: &[E],
+	b_t: &[E],
+	rank: usize,
+	scale: f32,
+	x: &[f32],
+	y: &mut [f32],
+	t: &mut Vec<f32>,
+) {
+	low_rank_row_portable(a, b_t, rank, scale, x, y, t)
+}
+
+#[inline(always)]
+fn low_rank_row_portable<E: simd::Element>(
+	a: &[E],
+	b_t: &[E],
+	rank: usize,
+	scale: f32,
+	x: &[f32],
+	y: &mut [f32],
+	t: &mut Vec<f32>,
+) {
+	let (in_dim, out_dim) = (x.len(), y.len());
+	t.clear();
+	t.extend(
+		a.chunks_exact(in_dim)
+			.take(rank)
+			.map(|a_k| simd::dot_elements(a_k, x)),
+	);
+	for (b_k, &t_k) in b_t.chunks_exact(out_dim).zip(t.iter()) {
+		simd::axpy_elements(scale * t_k, b_k, y);
 	}
 }
 

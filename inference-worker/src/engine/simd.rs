@@ -1,36 +1,58 @@
-//! The two vector primitives the CPU kernels are built from. Written with
-//! independent accumulators so that the compiler vectorises them; on x86-64
-//! they are compiled a second time with AVX2+FMA and chosen at run time,
-//! since the default target only promises SSE2. Kernels that call them in
-//! a loop (attention) are multiversioned whole, so that they inline. Plain multiply-adds (not
-//! `mul_add`) keep both builds bit-identical and avoid a libm call on SSE2.
+//! Vector primitives of the CPU kernels: dot products and axpys written
+//! with independent accumulators so that the compiler vectorises them.
+//! They are `#[inline(always)]` so that they take the instruction set of
+//! the kernel that calls them: kernels are compiled a second time with
+//! AVX2+FMA and chosen at run time, since the default target only promises
+//! SSE2. Plain multiply-adds (not `mul_add`) avoid a libm call on SSE2.
 
 use super::attention::GroupSpan;
 
+/// A stored weight the kernels widen to f32 on the fly.
+pub(crate) trait Element: Copy + Send + Sync {
+	fn widen(self) -> f32;
+}
+
+impl Element for f32 {
+	#[inline(always)]
+	fn widen(self) -> f32 {
+		self
+	}
+}
+
+impl Element for half::bf16 {
+	#[inline(always)]
+	fn widen(self) -> f32 {
+		// bf16 is the top half of an f32.
+		f32::from_bits(u32::from(self.to_bits()) << 16)
+	}
+}
+
+/// `Σ wᵢ·xᵢ` with stored weights `w`; inlines into multiversioned callers.
 #[inline(always)]
-fn dot_portable(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot_elements<E: Element>(w: &[E], x: &[f32]) -> f32 {
 	const LANES: usize = 16;
-	let n = a.len().min(b.len());
-	let (a, b) = (&a[..n], &b[..n]);
+	let n = w.len().min(x.len());
+	let (w, x) = (&w[..n], &x[..n]);
 	let mut acc = [0f32; LANES];
-	let mut chunks_a = a.chunks_exact(LANES);
-	let mut chunks_b = b.chunks_exact(LANES);
-	for (ca, cb) in (&mut chunks_a).zip(&mut chunks_b) {
+	let mut chunks_w = w.chunks_exact(LANES);
+	let mut chunks_x = x.chunks_exact(LANES);
+	for (cw, cx) in (&mut chunks_w).zip(&mut chunks_x) {
 		for i in 0..LANES {
-			acc[i] += ca[i] * cb[i];
+			acc[i] += cw[i].widen() * cx[i];
 		}
 	}
 	let mut tail = 0f32;
-	for (x, y) in chunks_a.remainder().iter().zip(chunks_b.remainder()) {
-		tail += x * y;
+	for (a, b) in chunks_w.remainder().iter().zip(chunks_x.remainder()) {
+		tail += a.widen() * b;
 	}
 	acc.iter().sum::<f32>() + tail
 }
 
+/// `y += alpha·w` with stored weights `w`; inlines into multiversioned callers.
 #[inline(always)]
-fn axpy_portable(alpha: f32, x: &[f32], y: &mut [f32]) {
-	for (yi, xi) in y.iter_mut().zip(x) {
-		*yi += alpha * xi;
+pub(crate) fn axpy_elements<E: Element>(alpha: f32, w: &[E], y: &mut [f32]) {
+	for (yi, wi) in y.iter_mut().zip(w) {
+		*yi += alpha * wi.widen();
 	}
 }
 
@@ -58,7 +80,7 @@ pub(crate) fn attend_group_portable(
 	for t in 0..len {
 		let key = &keys[t * kv_row + offset..][..head_dim];
 		for (g, query) in queries.chunks_exact(head_dim).enumerate() {
-			scores[g * len + t] = dot_portable(query, key) * scale;
+			scores[g * len + t] = dot_elements(query, key) * scale;
 		}
 	}
 	for row in scores.chunks_exact_mut(len) {
@@ -76,7 +98,7 @@ pub(crate) fn attend_group_portable(
 	for t in 0..len {
 		let value = &values[t * kv_row + offset..][..head_dim];
 		for (g, o) in out.chunks_exact_mut(head_dim).enumerate() {
-			axpy_portable(scores[g * len + t], value, o);
+			axpy_elements(scores[g * len + t], value, o);
 		}
 	}
 }
@@ -101,6 +123,9 @@ pub(crate) fn attend_group(
 }
 
 #[cfg(target_arch = "x86_64")]
+pub(crate) use x86::has_avx2_fma;
+
+#[cfg(target_arch = "x86_64")]
 mod x86 {
 	use super::GroupSpan;
 
@@ -117,17 +142,7 @@ mod x86 {
 		super::attend_group_portable(queries, keys, values, span, scale, out, scores)
 	}
 
-	#[target_feature(enable = "avx2,fma")]
-	pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
-		super::dot_portable(a, b)
-	}
-
-	#[target_feature(enable = "avx2,fma")]
-	pub(super) fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
-		super::axpy_portable(alpha, x, y)
-	}
-
-	pub(super) fn has_avx2_fma() -> bool {
+	pub(crate) fn has_avx2_fma() -> bool {
 		static DETECTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 		*DETECTED.get_or_init(|| {
 			std::arch::is_x86_feature_detected!("avx2")
@@ -136,38 +151,23 @@ mod x86 {
 	}
 }
 
-/// `Σ aᵢ·bᵢ` over the shorter of the two slices.
-#[inline]
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-	#[cfg(target_arch = "x86_64")]
-	if x86::has_avx2_fma() {
-		// SAFETY: the CPU was checked to support AVX2 and FMA.
-		return unsafe { x86::dot(a, b) };
-	}
-	dot_portable(a, b)
-}
-
-/// `y += alpha·x` over the shorter of the two slices.
-#[inline]
-pub(crate) fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
-	#[cfg(target_arch = "x86_64")]
-	if x86::has_avx2_fma() {
-		// SAFETY: the CPU was checked to support AVX2 and FMA.
-		return unsafe { x86::axpy(alpha, x, y) };
-	}
-	axpy_portable(alpha, x, y)
-}
-
 #[cfg(test)]
 mod tests {
+	use super::*;
+
 	#[test]
 	fn dot_and_axpy_agree_with_naive_loops() {
 		let a: Vec<f32> = (0..37).map(|i| i as f32 * 0.5 - 3.0).collect();
 		let b: Vec<f32> = (0..37).map(|i| 1.0 - i as f32 * 0.25).collect();
 		let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-		assert!((super::dot(&a, &b) - naive).abs() < 1e-3);
+		assert!((dot_elements(&a, &b) - naive).abs() < 1e-3);
+		let halves: Vec<half::bf16> = a.iter().map(|v| half::bf16::from_f32(*v)).collect();
+		assert!(
+			(dot_elements(&halves, &b) - naive).abs() < 1e-3,
+			"these values are exact in bf16"
+		);
 		let mut y = b.clone();
-		super::axpy(2.0, &a, &mut y);
+		axpy_elements(2.0, &a, &mut y);
 		for i in 0..37 {
 			assert!((y[i] - (b[i] + 2.0 * a[i])).abs() < 1e-5);
 		}

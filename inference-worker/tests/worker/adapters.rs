@@ -223,8 +223,8 @@ fn registry_keeps_adapters_within_budget_and_reloads_them() {
 	let registry = AdapterRegistry::new(
 		t.base_info(),
 		AdapterLimits {
-			max_rank: 32,
 			cache_bytes: one * 2 + one / 2,
+			..limits()
 		},
 	);
 	for i in 0..3u64 {
@@ -295,8 +295,8 @@ fn registry_keeps_adapters_within_budget_and_reloads_them() {
 	let small = AdapterRegistry::new(
 		t.base_info(),
 		AdapterLimits {
-			max_rank: 32,
 			cache_bytes: one / 2,
+			..limits()
 		},
 	);
 	assert!(matches!(
@@ -322,4 +322,28 @@ fn discover_registers_adapter_directories() {
 	assert_eq!(registry.discover(&root).unwrap(), 2);
 	assert!(registry.is_registered("legal") && registry.is_registered("medical"));
 	assert!(!registry.is_registered("not-an-adapter"));
+}
+
+#[test]
+fn bf16_adapters_take_half_the_memory_and_compute_nearly_the_same() {
+	let t = tiny(Architecture::Qwen2);
+	let dir = write(&t, "bf16", &AdapterSpec::new(8, 3, BASE_ID));
+	let f32_adapter = load_peft_adapter("a", &dir, &t.base_info(), &limits()).unwrap();
+	let bf16_limits = AdapterLimits {
+		dtype: candle_core::DType::BF16,
+		..limits()
+	};
+	let bf16_adapter = load_peft_adapter("a", &dir, &t.base_info(), &bf16_limits).unwrap();
+	assert_eq!(bf16_adapter.bytes * 2, f32_adapter.bytes);
+	let exact = prefill_logits(&t.model, Some(&f32_adapter.weights), PROMPT);
+	let rounded = prefill_logits(&t.model, Some(&bf16_adapter.weights), PROMPT);
+	let base = prefill_logits(&t.model, None, PROMPT);
+	let rounding = max_diff(&exact, &rounded);
+	assert!(
+		rounding < 0.05 * max_diff(&exact, &base),
+		"bf16 storage moved logits by {rounding}"
+	);
+	// The batched kernel and the tensor path agree on bf16 weights too.
+	let merged = t.model.merge_lora(&bf16_adapter.weights).unwrap();
+	assert!(max_diff(&rounded, &prefill_logits(&merged, None, PROMPT)) < 1e-4);
 }

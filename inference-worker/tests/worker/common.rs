@@ -56,9 +56,11 @@ pub fn tiny_gguf(dir: &Path, architecture: Architecture, dtype: GgmlDType) -> Pa
 }
 
 pub fn limits() -> AdapterLimits {
+	// f32 keeps adapters exactly as written, for exact comparisons.
 	AdapterLimits {
 		max_rank: 32,
 		cache_bytes: 64 << 20,
+		dtype: candle_core::DType::F32,
 	}
 }
 
