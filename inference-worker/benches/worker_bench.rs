@@ -131,6 +131,7 @@ fn loras_of(adapters: &[Arc<LoadedAdapter>]) -> Vec<Option<&LoraWeights>> {
 }
 
 fn main() {
+	openledger_inference_worker::engine::prefer_engine_threads();
 	let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
 	println!("# OpenLedger worker benchmark ({threads} CPU threads)\n");
 	let dir = tempfile::tempdir().expect("temp dir");

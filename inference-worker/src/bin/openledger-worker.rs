@@ -98,6 +98,7 @@ struct ServeArgs {
 }
 
 fn main() -> Result<()> {
+	openledger_inference_worker::engine::prefer_engine_threads();
 	tracing_subscriber::fmt()
 		.with_env_filter(
 			tracing_subscriber::EnvFilter::try_from_default_env()

@@ -56,6 +56,17 @@ pub enum EngineError {
 	Batch(String),
 }
 
+/// Keeps candle's own CPU worker pool to the calling thread unless the
+/// user chose otherwise (`CANDLE_NUM_THREADS`). The engine's heavy kernels
+/// (8-bit matmuls, attention, LoRA) run on rayon; candle's remaining ops
+/// are small, and its pool's workers spin after each one, taking cores
+/// from those kernels on small machines. Call before any tensor work.
+pub fn prefer_engine_threads() {
+	if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+		std::env::set_var("CANDLE_NUM_THREADS", "1");
+	}
+}
+
 /// The engine's result type.
 pub type Result<T> = std::result::Result<T, EngineError>;
 
