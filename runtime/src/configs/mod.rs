@@ -162,8 +162,8 @@ parameter_types! {
 	pub FeeMultiplier: Multiplier = Multiplier::one();
 }
 
-/// One second of block compute costs 10 OPEN: a transfer costs about a
-/// thousandth of an OPEN.
+/// One second of block compute costs 10 OPEN: a transfer, weight and bytes
+/// together, costs about 0.007 OPEN.
 pub const FEE_PER_PICOSECOND: Balance = 10_000_000;
 /// Each byte of an extrinsic costs a millionth of an OPEN.
 pub const FEE_PER_BYTE: Balance = crate::MICRO_OPEN;
