@@ -17,9 +17,12 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
-pub mod apis;
+// Declared before `apis` so that `apis` can use the macros it defines
+// (`list_benchmarks!`, `add_benchmarks!`) by their plain names.
 #[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
 mod benchmarks;
+pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
 

@@ -10,6 +10,10 @@ export CARGO_TARGET_DIR="${OPENLEDGER_BENCH_TARGET_DIR:-$HOME/.cache/openledger/
 # The node's own code (storage overlay, trie, hashing) runs natively around
 # the Wasm being measured; an unoptimised build would inflate every weight.
 export CARGO_PROFILE_DEV_OPT_LEVEL="${CARGO_PROFILE_DEV_OPT_LEVEL:-1}"
+# frame-benchmarking-cli carries a test runtime for `benchmark storage`, which
+# this script does not run. Its Wasm build looks itself up in this workspace's
+# metadata (through WASM_BUILD_WORKSPACE_HINT), where it is absent, and fails.
+export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
 
 cargo build --locked -p openledger-node --features runtime-benchmarks
 node="$CARGO_TARGET_DIR/debug/openledger-node"

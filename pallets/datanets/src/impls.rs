@@ -977,3 +977,15 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 }
+
+impl<T: Config> openledger_primitives::DatanetsInspect<T::AccountId> for Pallet<T> {
+	fn version_exists(datanet: DatanetId, version: VersionNumber) -> bool {
+		Versions::<T>::contains_key(datanet, version)
+	}
+
+	fn live_contributor(contribution: ContributionId) -> Option<T::AccountId> {
+		Contributions::<T>::get(contribution)
+			.filter(|record| matches!(record.status, ContributionStatus::Accepted { .. }))
+			.map(|record| record.contributor)
+	}
+}

@@ -9,9 +9,7 @@ use scale_info::TypeInfo;
 /// BLAKE2b-256 of an off-chain payload, or of a datanet's description.
 pub type ContentHash = [u8; 32];
 
-/// A datanet version's number: versions are numbered 1, 2, 3, ...; 0 means
-/// "no version yet".
-pub type VersionNumber = u32;
+pub use openledger_primitives::datanets::VersionNumber;
 
 /// Who may contribute to a datanet.
 #[derive(
