@@ -7,7 +7,8 @@
 mod common;
 
 use common::{
-	before_and_after, fee_paid, free_balance, submit_finalized, AtBlock, InBlock, TestNode, OPEN,
+	before_and_after, event_of, fee_paid, fetch, free_balance, on_hold, submit_finalized, TestNode,
+	OPEN,
 };
 use openledger_primitives::merkle::merkle_root;
 use polkadot_sdk::sp_io::hashing::blake2_256;
@@ -109,45 +110,6 @@ struct Contribution {
 	contributor: AccountId32,
 	content_hash: [u8; 32],
 	size_bytes: u64,
-}
-
-/// The balance fields of `System.Account` the test checks.
-#[derive(DecodeAsType)]
-#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
-struct AccountInfo {
-	data: AccountData,
-}
-
-#[derive(DecodeAsType)]
-#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
-struct AccountData {
-	reserved: u128,
-}
-
-/// What `who` has on hold (pallet-balances counts holds as reserved).
-async fn on_hold(at: &AtBlock, who: &AccountId32) -> u128 {
-	let account = dynamic::storage::<(AccountId32,), AccountInfo>("System", "Account");
-	at.storage()
-		.fetch(account, (*who,))
-		.await
-		.expect("System.Account is readable")
-		.decode()
-		.expect("System.Account decodes")
-		.data
-		.reserved
-}
-
-/// The single event `E` the extrinsic in `tx` emitted.
-async fn event_of<E: DecodeAsEvent>(tx: &InBlock, what: &str) -> E {
-	let events = tx
-		.wait_for_success()
-		.await
-		.unwrap_or_else(|e| panic!("{what} fails: {e}"));
-	match events.find_first::<E>() {
-		Some(Ok(event)) => event,
-		Some(Err(e)) => panic!("{what}'s event does not decode: {e}"),
-		None => panic!("{what} emits no such event"),
-	}
 }
 
 fn contribute_call(datanet: u32, payload: &[u8], uri: &str) -> impl subxt::transactions::Payload {
@@ -318,7 +280,7 @@ async fn a_datanet_version_commits_to_its_accepted_contributions() {
 	// pallet's view functions answer the same questions; subxt 0.50 cannot
 	// call them yet, see the comment on `fetch`.)
 	let at = tx.at().await.expect("client at the publishing block");
-	let stored: Version = fetch(&at, "Versions", (datanet, 1))
+	let stored: Version = fetch(&at, PALLET, "Versions", (datanet, 1))
 		.await
 		.expect("Datanets.Versions holds version 1");
 	let expected = Version {
@@ -329,14 +291,14 @@ async fn a_datanet_version_commits_to_its_accepted_contributions() {
 	};
 	assert_eq!(stored, expected);
 
-	let contribution: Contribution = fetch(&at, "Contributions", (bobs.contribution,))
+	let contribution: Contribution = fetch(&at, PALLET, "Contributions", (bobs.contribution,))
 		.await
 		.expect("Bob's contribution is on record");
 	assert_eq!(contribution.contributor, bob_id);
 	assert_eq!(contribution.content_hash, blake2_256(bobs_payload));
 	assert_eq!(contribution.size_bytes, bobs_payload.len() as u64);
 
-	let penalties: u32 = fetch(&at, "Penalties", (charlie_id,))
+	let penalties: u32 = fetch(&at, PALLET, "Penalties", (charlie_id,))
 		.await
 		.unwrap_or_default();
 	assert_eq!(penalties, 1, "Charlie's rejection is on his record");
@@ -348,24 +310,4 @@ async fn a_datanet_version_commits_to_its_accepted_contributions() {
 			.collect::<String>(),
 		rejected.slashed
 	);
-}
-
-/// Reads a `Datanets` storage entry, `None` when absent.
-///
-/// The pallet also answers these reads through view functions, but subxt
-/// 0.50 (frame-decode 0.17) sends a view function's inputs without the
-/// `Vec<u8>` length prefix that `RuntimeViewFunction_execute_view_function`
-/// expects, and decodes its answer without unwrapping the `Result<Vec<u8>>`,
-/// so those calls fail against any stable2609 runtime.
-async fn fetch<K, V>(at: &AtBlock, entry: &str, key: K) -> Option<V>
-where
-	K: subxt::ext::frame_decode::storage::IntoEncodableValues
-		+ subxt::ext::frame_decode::storage::IntoDecodableValues,
-	V: subxt::ext::scale_decode::DecodeAsType,
-{
-	at.storage()
-		.try_fetch(dynamic::storage::<K, V>(PALLET, entry), key)
-		.await
-		.expect("storage answers")
-		.map(|value| value.decode().expect("the stored value decodes"))
 }

@@ -5,8 +5,8 @@
 
 use crate::{
 	configs::{pools, VESTING_CLIFF, VESTING_DURATION},
-	AccountId, Balance, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
-	StakingConfig, SudoConfig, VestingConfig, OPEN, TOTAL_SUPPLY_CAP,
+	AccountId, Balance, BalancesConfig, BlockNumber, RuntimeGenesisConfig, SessionConfig, SessionKeys,
+	ModelRegistryConfig, StakingConfig, SudoConfig, VestingConfig, OPEN, TOTAL_SUPPLY_CAP,
 };
 use alloc::{vec, vec::Vec};
 use polkadot_sdk::{
@@ -82,6 +82,10 @@ pub struct Authority {
 /// What each genesis validator bonds: ten times the minimum.
 pub const GENESIS_VALIDATOR_BOND: Balance = 100_000 * OPEN;
 
+/// Blocks a model proposal is open for votes on development chains: a
+/// minute, so that a developer sees a vote through while watching.
+pub const DEV_VOTING_PERIOD: BlockNumber = 30;
+
 fn genesis(authorities: Vec<Authority>, dev_accounts: Vec<AccountId>, root: AccountId) -> Value {
 	// Aura and GRANDPA take their first authorities from the session keys
 	// below; their own genesis lists must stay empty.
@@ -105,6 +109,7 @@ fn genesis(authorities: Vec<Authority>, dev_accounts: Vec<AccountId>, root: Acco
 			vesting: vesting_schedules()
 		},
 		sudo: SudoConfig { key: Some(root) },
+		model_registry: ModelRegistryConfig { voting_period: Some(DEV_VOTING_PERIOD) },
 	})
 }
 

@@ -128,6 +128,9 @@ mod runtime {
 
 	#[runtime::pallet_index(20)]
 	pub type Datanets = pallet_datanets;
+
+	#[runtime::pallet_index(21)]
+	pub type ModelRegistry = pallet_model_registry;
 }
 
 /// How an extrinsic names an account: wallets send the 32-byte id.

@@ -130,3 +130,18 @@ fn unknown_presets_are_refused() {
 	assert_eq!(genesis_config_presets::get_preset(&"mainnet".into()), None);
 	assert_eq!(genesis_config_presets::preset_names().len(), 2);
 }
+
+#[test]
+fn votes_end_before_unbonded_open_can_leave() {
+	use crate::configs::{MaxVotingPeriod, UnbondingPeriod, VotingPeriod};
+	assert!(MaxVotingPeriod::get() < UnbondingPeriod::get());
+	assert!(VotingPeriod::get() <= MaxVotingPeriod::get());
+	for preset in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
+		preset_ext(preset).execute_with(|| {
+			assert_eq!(
+				pallet_model_registry::Pallet::<Runtime>::voting_period(),
+				genesis_config_presets::DEV_VOTING_PERIOD
+			);
+		});
+	}
+}

@@ -486,11 +486,12 @@ struct AccountInfo {
 	data: AccountData,
 }
 
-/// Only the field the tests need; decoding skips the rest by name.
+/// Only the fields the tests need; decoding skips the rest by name.
 #[derive(DecodeAsType)]
 #[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 struct AccountData {
 	free: u128,
+	reserved: u128,
 }
 
 /// Free balance of `who` (`System.Account`, `data.free`) at block `at`.
@@ -536,4 +537,52 @@ pub fn fee_paid(events: &ExtrinsicEvents<PolkadotConfig>) -> TransactionFeePaid 
 		.find_first::<TransactionFeePaid>()
 		.expect("the extrinsic emitted TransactionPayment.TransactionFeePaid")
 		.expect("TransactionFeePaid decodes")
+}
+
+/// What `who` has on hold at block `at` (pallet-balances counts holds as
+/// reserved).
+pub async fn on_hold(at: &AtBlock, who: &AccountId32) -> u128 {
+	let account = dynamic::storage::<(AccountId32,), AccountInfo>("System", "Account");
+	at.storage()
+		.fetch(account, (who.clone(),))
+		.await
+		.expect("System.Account is readable")
+		.decode()
+		.expect("System.Account decodes")
+		.data
+		.reserved
+}
+
+/// The first event `E` the extrinsic in `tx` emitted; panics naming `what`
+/// when the extrinsic failed or emitted none.
+pub async fn event_of<E: DecodeAsEvent>(tx: &InBlock, what: &str) -> E {
+	let events = tx
+		.wait_for_success()
+		.await
+		.unwrap_or_else(|e| panic!("{what} fails: {e}"));
+	match events.find_first::<E>() {
+		Some(Ok(event)) => event,
+		Some(Err(e)) => panic!("{what}'s event does not decode: {e}"),
+		None => panic!("{what} emits no such event"),
+	}
+}
+
+/// Reads storage entry `pallet.entry` at `key`, `None` when absent.
+///
+/// The pallets also answer these reads through view functions, but subxt
+/// 0.50 (frame-decode 0.17) sends a view function's inputs without the
+/// `Vec<u8>` length prefix that `RuntimeViewFunction_execute_view_function`
+/// expects, and decodes its answer without unwrapping the `Result<Vec<u8>>`,
+/// so those calls fail against any stable2609 runtime.
+pub async fn fetch<K, V>(at: &AtBlock, pallet: &str, entry: &str, key: K) -> Option<V>
+where
+	K: subxt::ext::frame_decode::storage::IntoEncodableValues
+		+ subxt::ext::frame_decode::storage::IntoDecodableValues,
+	V: DecodeAsType,
+{
+	at.storage()
+		.try_fetch(dynamic::storage::<K, V>(pallet, entry), key)
+		.await
+		.unwrap_or_else(|e| panic!("{pallet}.{entry} is readable: {e}"))
+		.map(|value| value.decode().expect("the stored value decodes"))
 }

@@ -278,6 +278,17 @@ mod benchmarks {
 		Ok(())
 	}
 
+	#[benchmark]
+	fn set_voting_period() -> Result<(), BenchmarkError> {
+		let origin =
+			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let blocks = T::MaxVotingPeriod::get();
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, blocks);
+		assert_eq!(VotingPeriodBlocks::<T>::get(), blocks);
+		Ok(())
+	}
+
 	/// `n` proposals decided in one block, each rejected without a vote:
 	/// the costliest outcome (a slash, two releases, a removal).
 	#[benchmark]
@@ -285,7 +296,7 @@ mod benchmarks {
 		n: Linear<0, { T::MaxProposalsPerBlock::get() }>,
 	) -> Result<(), BenchmarkError> {
 		let now = polkadot_sdk::frame_system::Pallet::<T>::block_number();
-		let ends_at = now.saturating_add(T::VotingPeriod::get());
+		let ends_at = now.saturating_add(VotingPeriodBlocks::<T>::get());
 		for i in 0..n {
 			let owner = funded::<T>("owner", i);
 			proposal::<T>(&owner, 1)?;

@@ -130,7 +130,7 @@ impl<T: Config> Pallet<T> {
 		let model = NextModelId::<T>::get();
 		let next = model.next().ok_or(Error::<T>::IdsExhausted)?;
 		let now = frame_system::Pallet::<T>::block_number();
-		let ends_at = now.saturating_add(T::VotingPeriod::get());
+		let ends_at = now.saturating_add(VotingPeriodBlocks::<T>::get());
 		let mut ending = ProposalsEndingAt::<T>::get(ends_at);
 		ending
 			.try_push(model)
@@ -250,6 +250,11 @@ impl<T: Config> Pallet<T> {
 			Vote::Nay => tally.nays = tally.nays.saturating_sub(vote.weight),
 		}
 		tally.voters = tally.voters.saturating_sub(1);
+	}
+
+	/// Whether proposals may be open for votes for `blocks`.
+	pub(crate) fn valid_voting_period(blocks: BlockNumberFor<T>) -> bool {
+		!blocks.is_zero() && blocks <= T::MaxVotingPeriod::get()
 	}
 
 	/// Turnout a decision needs at today's total bond.
@@ -495,8 +500,8 @@ impl<T: Config> Pallet<T> {
 	/// Sanity of the configuration, checked by `integrity_test`.
 	pub(crate) fn check_constants() {
 		assert!(
-			!T::VotingPeriod::get().is_zero(),
-			"VotingPeriod must be at least one block"
+			Self::valid_voting_period(T::VotingPeriod::get()),
+			"VotingPeriod must be between 1 and MaxVotingPeriod blocks"
 		);
 		assert!(
 			T::MaxProposalsPerBlock::get() > 0,

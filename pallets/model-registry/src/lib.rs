@@ -13,7 +13,8 @@
 //!   prices per 1,000 input and output tokens, and a fee split inside the
 //!   governance [`SplitBounds`]. The proposer's bond ([`Config::ProposalBond`])
 //!   and a storage deposit are held.
-//! - **Voting.** For [`Config::VotingPeriod`] blocks, accounts vote Aye or
+//! - **Voting.** For [`VotingPeriodBlocks`] blocks (genesis or governance
+//!   sets it, at most [`Config::MaxVotingPeriod`]), accounts vote Aye or
 //!   Nay with their bonded OPEN in the staking pallet as weight, taken when
 //!   the vote is cast. A vote may be changed (it is re-weighed) or removed
 //!   while the period runs. Bonded OPEN that is unbonded after voting stays
@@ -104,6 +105,14 @@
 //! [`Error::InvalidSplitBounds`].
 //! #### Events
 //! [`Event::SplitBoundsSet`].
+//!
+//! ### `set_voting_period(blocks)`
+//! #### Dispatch Origin
+//! [`Config::GovernanceOrigin`].
+//! #### Errors
+//! [`Error::InvalidVotingPeriod`].
+//! #### Events
+//! [`Event::VotingPeriodSet`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -236,10 +245,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type ServeDeposit: Get<BalanceOf<Self>>;
 
-		/// Blocks a proposal is open for votes. Must be shorter than the
-		/// staking pallet's unbonding period.
+		/// Blocks a proposal is open for votes until genesis or governance
+		/// sets another period.
 		#[pallet::constant]
 		type VotingPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Longest voting period governance may set. Must be shorter than the
+		/// staking pallet's unbonding period, so that OPEN unbonded after
+		/// voting is still held when the vote ends.
+		#[pallet::constant]
+		type MaxVotingPeriod: Get<BlockNumberFor<Self>>;
 
 		/// Share of all bonded OPEN that must vote for a decision to pass.
 		#[pallet::constant]
@@ -321,6 +336,37 @@ pub mod pallet {
 	#[pallet::type_value]
 	pub fn DefaultSplitBoundsValue<T: Config>() -> SplitBounds {
 		T::DefaultSplitBounds::get()
+	}
+
+	#[pallet::type_value]
+	pub fn DefaultVotingPeriod<T: Config>() -> BlockNumberFor<T> {
+		T::VotingPeriod::get()
+	}
+
+	/// Blocks a new proposal is open for votes.
+	#[pallet::storage]
+	pub type VotingPeriodBlocks<T: Config> =
+		StorageValue<_, BlockNumberFor<T>, ValueQuery, DefaultVotingPeriod<T>>;
+
+	#[pallet::genesis_config]
+	#[derive(polkadot_sdk::frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The voting period, if not [`Config::VotingPeriod`]: development
+		/// chains vote in minutes rather than days.
+		pub voting_period: Option<BlockNumberFor<T>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if let Some(period) = self.voting_period {
+				assert!(
+					Pallet::<T>::valid_voting_period(period),
+					"the genesis voting period must be between 1 and MaxVotingPeriod blocks"
+				);
+				VotingPeriodBlocks::<T>::put(period);
+			}
+		}
 	}
 
 	/// The id the next base model gets.
@@ -487,6 +533,8 @@ pub mod pallet {
 		},
 		/// Governance set new split bounds.
 		SplitBoundsSet { bounds: SplitBounds },
+		/// Governance set the voting period of new proposals.
+		VotingPeriodSet { blocks: BlockNumberFor<T> },
 	}
 
 	#[pallet::error]
@@ -545,6 +593,9 @@ pub mod pallet {
 		AlreadyRetired,
 		/// A minimum exceeds its maximum, or no complete split fits.
 		InvalidSplitBounds,
+		/// A voting period must be at least one block and at most
+		/// [`Config::MaxVotingPeriod`].
+		InvalidVotingPeriod,
 	}
 
 	#[pallet::hooks]
@@ -685,6 +736,17 @@ pub mod pallet {
 			Self::deposit_event(Event::SplitBoundsSet { bounds });
 			Ok(())
 		}
+
+		/// Set the voting period of proposals made from now on.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::set_voting_period())]
+		pub fn set_voting_period(origin: OriginFor<T>, blocks: BlockNumberFor<T>) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			ensure!(Self::valid_voting_period(blocks), Error::<T>::InvalidVotingPeriod);
+			VotingPeriodBlocks::<T>::put(blocks);
+			Self::deposit_event(Event::VotingPeriodSet { blocks });
+			Ok(())
+		}
 	}
 
 	#[pallet::view_functions]
@@ -724,6 +786,11 @@ pub mod pallet {
 		/// The bounds new proposals' fee splits must fall within.
 		pub fn split_bounds() -> SplitBounds {
 			SplitLimits::<T>::get()
+		}
+
+		/// Blocks a proposal made now is open for votes.
+		pub fn voting_period() -> BlockNumberFor<T> {
+			VotingPeriodBlocks::<T>::get()
 		}
 	}
 }

@@ -138,6 +138,7 @@ impl pallet_model_registry::Config for Test {
 	type VoteDeposit = ConstU64<VOTE_DEPOSIT>;
 	type ServeDeposit = ConstU64<SERVE_DEPOSIT>;
 	type VotingPeriod = ConstU64<VOTING_PERIOD>;
+	type MaxVotingPeriod = ConstU64<{ UNBONDING_PERIOD - 1 }>;
 	type Quorum = Quorum;
 	type ApprovalThreshold = ApprovalThreshold;
 	type MinSupport = MinSupport;

@@ -879,3 +879,26 @@ fn try_state_catches_a_tally_that_disagrees_with_its_votes() {
 		assert!(Registry::do_try_state().is_err());
 	});
 }
+
+#[test]
+fn governance_sets_the_voting_period_within_bounds() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_eq!(Registry::voting_period(), VOTING_PERIOD);
+		assert_noop!(
+			Registry::set_voting_period(RuntimeOrigin::signed(ALICE), 3),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Registry::set_voting_period(RuntimeOrigin::root(), 0),
+			Error::<Test>::InvalidVotingPeriod
+		);
+		assert_noop!(
+			Registry::set_voting_period(RuntimeOrigin::root(), UNBONDING_PERIOD),
+			Error::<Test>::InvalidVotingPeriod
+		);
+		assert_ok!(Registry::set_voting_period(RuntimeOrigin::root(), 3));
+		assert!(registry_events().contains(&Event::VotingPeriodSet { blocks: 3 }));
+		let model = propose();
+		assert_eq!(end_of_vote(model), 1 + 3);
+	});
+}

@@ -31,6 +31,7 @@ pub trait WeightInfo {
 	fn unserve() -> Weight;
 	fn retire() -> Weight;
 	fn set_split_bounds() -> Weight;
+	fn set_voting_period() -> Weight;
 	fn on_initialize_decide(n: u32, ) -> Weight;
 }
 
@@ -81,6 +82,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	fn set_split_bounds() -> Weight {
+		Weight::from_parts(50_000_000, 6_000)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn set_voting_period() -> Weight {
 		Weight::from_parts(50_000_000, 6_000)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -140,6 +145,10 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn set_split_bounds() -> Weight {
+		Weight::from_parts(50_000_000, 6_000)
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn set_voting_period() -> Weight {
 		Weight::from_parts(50_000_000, 6_000)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}

@@ -4,7 +4,7 @@
 use crate::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
 	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, Session, SessionKeys, Staking, System, DAYS, MILLI_OPEN, MONTHS, OPEN,
+	RuntimeTask, Session, SessionKeys, Staking, System, DAYS, HOURS, MILLI_OPEN, MONTHS, OPEN,
 	SLOT_DURATION, SS58_PREFIX, TOTAL_SUPPLY_CAP, VERSION,
 };
 use polkadot_sdk::{
@@ -308,4 +308,139 @@ impl pallet_datanets::Config for Runtime {
 	type MaxVersions = ConstU32<256>;
 	type OnRejection = ();
 	type WeightInfo = pallet_datanets::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// A proposal puts 100 OPEN at stake against spam; half is lost when
+	/// fewer than a fifth of the votes cast support it.
+	pub const ProposalBond: Balance = 100 * OPEN;
+	pub const ModelDepositBase: Balance = 10 * MILLI_OPEN;
+	pub const ModelDepositPerByte: Balance = MILLI_OPEN / 10;
+	pub const VoteDeposit: Balance = 10 * MILLI_OPEN;
+	pub const ServeDeposit: Balance = 10 * MILLI_OPEN;
+	/// Three days to vote; development chains set minutes in their genesis.
+	pub const VotingPeriod: BlockNumber = 3 * DAYS;
+	/// Stays below the unbonding period, so that unbonded OPEN that voted
+	/// cannot be withdrawn and vote again before the vote ends.
+	pub const MaxVotingPeriod: BlockNumber = UnbondingPeriod::get() - HOURS;
+	pub const Quorum: Perbill = Perbill::from_percent(10);
+	pub const ApprovalThreshold: Perbill = Perbill::from_percent(50);
+	pub const MinSupport: Perbill = Perbill::from_percent(20);
+	pub const RejectionSlash: Perbill = Perbill::from_percent(50);
+	/// Each share of a model's fee split may move around the standard split
+	/// (developer 20 %, infrastructure 20 %, contributors 50 %, protocol
+	/// 10 %), but contributors never get less than 30 % and the protocol
+	/// never less than 5 %.
+	pub DefaultSplitBounds: pallet_model_registry::SplitBounds = pallet_model_registry::SplitBounds {
+		min: openledger_primitives::FeeSplit {
+			developer: Perbill::from_percent(0),
+			infrastructure: Perbill::from_percent(10),
+			contributors: Perbill::from_percent(30),
+			protocol: Perbill::from_percent(5),
+		},
+		max: openledger_primitives::FeeSplit {
+			developer: Perbill::from_percent(40),
+			infrastructure: Perbill::from_percent(40),
+			contributors: Perbill::from_percent(80),
+			protocol: Perbill::from_percent(20),
+		},
+	};
+}
+
+impl pallet_model_registry::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type Stake = Staking;
+	type Datanets = crate::Datanets;
+	type ProtocolPool = ProtocolPoolAccount;
+	type ProposalBond = ProposalBond;
+	type DepositBase = ModelDepositBase;
+	type DepositPerByte = ModelDepositPerByte;
+	type VoteDeposit = VoteDeposit;
+	type ServeDeposit = ServeDeposit;
+	type VotingPeriod = VotingPeriod;
+	type MaxVotingPeriod = MaxVotingPeriod;
+	type Quorum = Quorum;
+	type ApprovalThreshold = ApprovalThreshold;
+	type MinSupport = MinSupport;
+	type RejectionSlash = RejectionSlash;
+	type MaxNameLen = ConstU32<64>;
+	type MaxArchitectureLen = ConstU32<32>;
+	type MaxUriLen = ConstU32<256>;
+	type MaxLicenseLen = ConstU32<64>;
+	type MaxDatanetVersions = ConstU32<16>;
+	type MaxAdapterVersions = ConstU32<256>;
+	type MaxProposalsPerBlock = ConstU32<8>;
+	type MaxWorkersPerModel = ConstU32<256>;
+	type MaxModelsPerWorker = ConstU32<64>;
+	type DefaultSplitBounds = DefaultSplitBounds;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::ModelRegistryHelper;
+	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
+}
+
+/// What the pallets' benchmarks need set up in the pallets they read.
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmark_helpers {
+	use super::*;
+	use alloc::vec::Vec;
+	use openledger_primitives::Role;
+	use pallet_datanets::{ContributionKind, Review, Visibility};
+	use pallet_model_registry::DatanetVersionRef;
+	use polkadot_sdk::frame_support::{assert_ok, traits::fungible::Mutate, BoundedVec};
+
+	/// Bonds through the staking pallet and publishes real datanet versions.
+	pub struct ModelRegistryHelper;
+
+	fn bond(who: &AccountId, role: Role, amount: Balance) {
+		let _ = Balances::mint_into(who, amount.saturating_add(OPEN));
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(who.clone()), role, amount));
+	}
+
+	impl pallet_model_registry::BenchmarkHelper<AccountId> for ModelRegistryHelper {
+		fn bond_voter(who: &AccountId) {
+			bond(who, Role::Agent, MinAgentBond::get());
+		}
+
+		fn bond_worker(who: &AccountId) {
+			bond(who, Role::Worker, MinWorkerBond::get());
+		}
+
+		fn datanet_versions(count: u32) -> Vec<DatanetVersionRef> {
+			let owner: AccountId =
+				polkadot_sdk::frame_benchmarking::account("datanet-owner", 0, 0);
+			let _ = Balances::mint_into(&owner, 1_000 * OPEN);
+			let origin = || RuntimeOrigin::signed(owner.clone());
+			(0..count)
+				.map(|i| {
+					let datanet = pallet_datanets::NextDatanetId::<Runtime>::get();
+					assert_ok!(crate::Datanets::create_datanet(
+						origin(),
+						BoundedVec::truncate_from(b"benchmark".to_vec()),
+						BoundedVec::new(),
+						[0u8; 32],
+						BoundedVec::new(),
+						Visibility::Public,
+						MinContributionBond::get(),
+					));
+					let contribution = pallet_datanets::NextContributionId::<Runtime>::get();
+					let mut content = [0u8; 32];
+					content[..4].copy_from_slice(&i.to_le_bytes());
+					assert_ok!(crate::Datanets::contribute(
+						origin(),
+						datanet,
+						content,
+						1,
+						BoundedVec::new(),
+						BoundedVec::new(),
+						ContributionKind::Text,
+					));
+					assert_ok!(crate::Datanets::review(origin(), contribution, Review::Accept));
+					assert_ok!(crate::Datanets::publish_version(origin(), datanet));
+					DatanetVersionRef { datanet, version: 1 }
+				})
+				.collect()
+		}
+	}
 }
