@@ -39,11 +39,32 @@ macro_rules! registry_event {
 	};
 }
 
-registry_event!(BaseModelRegistered { base: u32, weights_hash: [u8; 32] });
-registry_event!(ModelProposed { model: u32, owner: AccountId32, base: u32, ends_at: u32, bond: u128 });
-registry_event!(Voted { model: u32, voter: AccountId32, weight: u128 });
-registry_event!(AdapterPublished { model: u32, version: u32, adapter_hash: [u8; 32], publisher: AccountId32 });
-registry_event!(ServingStarted { model: u32, worker: AccountId32 });
+registry_event!(BaseModelRegistered {
+	base: u32,
+	weights_hash: [u8; 32]
+});
+registry_event!(ModelProposed {
+	model: u32,
+	owner: AccountId32,
+	base: u32,
+	ends_at: u32,
+	bond: u128
+});
+registry_event!(Voted {
+	model: u32,
+	voter: AccountId32,
+	weight: u128
+});
+registry_event!(AdapterPublished {
+	model: u32,
+	version: u32,
+	adapter_hash: [u8; 32],
+	publisher: AccountId32
+});
+registry_event!(ServingStarted {
+	model: u32,
+	worker: AccountId32
+});
 
 #[derive(Debug, DecodeAsType)]
 #[decode_as_type(crate_path = "subxt::ext::scale_decode")]
@@ -101,7 +122,11 @@ fn account_value(who: &AccountId32) -> Value {
 }
 
 async fn bond(node: &TestNode, who: &Keypair, role: &str, amount: u128) {
-	let call = dynamic::tx("Staking", "bond", (Value::unnamed_variant(role, []), amount));
+	let call = dynamic::tx(
+		"Staking",
+		"bond",
+		(Value::unnamed_variant(role, []), amount),
+	);
 	submit_finalized(&node.client, &call, who)
 		.await
 		.wait_for_success()
@@ -233,19 +258,40 @@ async fn stakers_approve_a_model_that_then_deploys_and_is_served() {
 		let vote = dynamic::tx(PALLET, "vote", (model, Value::unnamed_variant("Aye", [])));
 		let tx = submit_finalized(&node.client, &vote, voter).await;
 		let voted: Voted = event_of(&tx, "vote").await;
-		assert_eq!((voted.model, &voted.voter, voted.weight), (model, &id(voter), weight));
+		assert_eq!(
+			(voted.model, &voted.voter, voted.weight),
+			(model, &id(voter), weight)
+		);
 	}
-	let at = node.client.at_current_block().await.expect("client at the finalized block");
-	let tally: Tally = fetch(&at, PALLET, "Tallies", (model,)).await.expect("a tally while voting");
-	assert_eq!((tally.ayes, tally.nays, tally.voters), (30_000 * OPEN, 0, 2));
-	assert_eq!(model_at(&at, model).await.status, Status::Voting { ends_at: proposed.ends_at });
+	let at = node
+		.client
+		.at_current_block()
+		.await
+		.expect("client at the finalized block");
+	let tally: Tally = fetch(&at, PALLET, "Tallies", (model,))
+		.await
+		.expect("a tally while voting");
+	assert_eq!(
+		(tally.ayes, tally.nays, tally.voters),
+		(30_000 * OPEN, 0, 2)
+	);
+	assert_eq!(
+		model_at(&at, model).await.status,
+		Status::Voting {
+			ends_at: proposed.ends_at
+		}
+	);
 
 	// The chain decides when the period ends, without any transaction.
 	// Thirty blocks of voting on the dev chain; the votes took some already.
 	let voting_deadline = Duration::from_secs(180);
 	let decided = tokio::time::timeout(voting_deadline, async {
 		loop {
-			let at = node.client.at_current_block().await.expect("client at the finalized block");
+			let at = node
+				.client
+				.at_current_block()
+				.await
+				.expect("client at the finalized block");
 			if at.block_number() >= u64::from(proposed.ends_at) {
 				break at;
 			}
@@ -299,7 +345,10 @@ async fn stakers_approve_a_model_that_then_deploys_and_is_served() {
 	assert_eq!(adapter.attribution_index_root, index_root);
 	assert_eq!(adapter.publisher, id(&eve));
 	let deposit: Option<u128> = fetch(&at, PALLET, "Servers", (model, id(&ferdie))).await;
-	assert!(deposit.is_some_and(|d| d > 0), "Ferdie's serving entry holds a deposit");
+	assert!(
+		deposit.is_some_and(|d| d > 0),
+		"Ferdie's serving entry holds a deposit"
+	);
 	println!(
 		"model {model}: approved at #{} by 30000 OPEN of votes, adapter v1 served by Ferdie",
 		proposed.ends_at

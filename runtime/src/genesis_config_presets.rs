@@ -5,8 +5,8 @@
 
 use crate::{
 	configs::{pools, VESTING_CLIFF, VESTING_DURATION},
-	AccountId, Balance, BalancesConfig, BlockNumber, RuntimeGenesisConfig, SessionConfig, SessionKeys,
-	ModelRegistryConfig, StakingConfig, SudoConfig, VestingConfig, OPEN, TOTAL_SUPPLY_CAP,
+	AccountId, Balance, BalancesConfig, BlockNumber, ModelRegistryConfig, RuntimeGenesisConfig,
+	SessionConfig, SessionKeys, StakingConfig, SudoConfig, VestingConfig, OPEN, TOTAL_SUPPLY_CAP,
 };
 use alloc::{vec, vec::Vec};
 use polkadot_sdk::{
@@ -109,7 +109,9 @@ fn genesis(authorities: Vec<Authority>, dev_accounts: Vec<AccountId>, root: Acco
 			vesting: vesting_schedules()
 		},
 		sudo: SudoConfig { key: Some(root) },
-		model_registry: ModelRegistryConfig { voting_period: Some(DEV_VOTING_PERIOD) },
+		model_registry: ModelRegistryConfig {
+			voting_period: Some(DEV_VOTING_PERIOD)
+		},
 	})
 }
 

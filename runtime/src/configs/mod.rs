@@ -395,7 +395,11 @@ mod benchmark_helpers {
 
 	fn bond(who: &AccountId, role: Role, amount: Balance) {
 		let _ = Balances::mint_into(who, amount.saturating_add(OPEN));
-		assert_ok!(Staking::bond(RuntimeOrigin::signed(who.clone()), role, amount));
+		assert_ok!(Staking::bond(
+			RuntimeOrigin::signed(who.clone()),
+			role,
+			amount
+		));
 	}
 
 	impl pallet_model_registry::BenchmarkHelper<AccountId> for ModelRegistryHelper {
@@ -408,8 +412,7 @@ mod benchmark_helpers {
 		}
 
 		fn datanet_versions(count: u32) -> Vec<DatanetVersionRef> {
-			let owner: AccountId =
-				polkadot_sdk::frame_benchmarking::account("datanet-owner", 0, 0);
+			let owner: AccountId = polkadot_sdk::frame_benchmarking::account("datanet-owner", 0, 0);
 			let _ = Balances::mint_into(&owner, 1_000 * OPEN);
 			let origin = || RuntimeOrigin::signed(owner.clone());
 			(0..count)
@@ -436,9 +439,16 @@ mod benchmark_helpers {
 						BoundedVec::new(),
 						ContributionKind::Text,
 					));
-					assert_ok!(crate::Datanets::review(origin(), contribution, Review::Accept));
+					assert_ok!(crate::Datanets::review(
+						origin(),
+						contribution,
+						Review::Accept
+					));
 					assert_ok!(crate::Datanets::publish_version(origin(), datanet));
-					DatanetVersionRef { datanet, version: 1 }
+					DatanetVersionRef {
+						datanet,
+						version: 1,
+					}
 				})
 				.collect()
 		}
