@@ -740,9 +740,15 @@ pub mod pallet {
 		/// Set the voting period of proposals made from now on.
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::set_voting_period())]
-		pub fn set_voting_period(origin: OriginFor<T>, blocks: BlockNumberFor<T>) -> DispatchResult {
+		pub fn set_voting_period(
+			origin: OriginFor<T>,
+			blocks: BlockNumberFor<T>,
+		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
-			ensure!(Self::valid_voting_period(blocks), Error::<T>::InvalidVotingPeriod);
+			ensure!(
+				Self::valid_voting_period(blocks),
+				Error::<T>::InvalidVotingPeriod
+			);
 			VotingPeriodBlocks::<T>::put(blocks);
 			Self::deposit_event(Event::VotingPeriodSet { blocks });
 			Ok(())
