@@ -131,6 +131,11 @@ mod runtime {
 
 	#[runtime::pallet_index(21)]
 	pub type ModelRegistry = pallet_model_registry;
+
+	// Declared after Balances: its genesis moves the pot's existential
+	// deposit out of the funded community pool.
+	#[runtime::pallet_index(22)]
+	pub type Rewards = pallet_rewards;
 }
 
 /// How an extrinsic names an account: wallets send the 32-byte id.

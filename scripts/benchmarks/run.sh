@@ -21,6 +21,8 @@ node="$CARGO_TARGET_DIR/debug/openledger-node"
 declare -A weights_file=(
 	[pallet_datanets]=pallets/datanets/src/weights.rs
 	[pallet_openledger_staking]=pallets/staking/src/weights.rs
+	[pallet_model_registry]=pallets/model-registry/src/weights.rs
+	[pallet_rewards]=pallets/rewards/src/weights.rs
 )
 pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=("${!weights_file[@]}")

@@ -9,19 +9,20 @@ use polkadot_sdk::{
 	frame_benchmarking::v2::*,
 	frame_support::traits::{fungible::Mutate, Hooks},
 	frame_system::RawOrigin,
-	sp_runtime::{
-		traits::{Bounded, Saturating},
-		Perbill,
-	},
+	sp_runtime::traits::Saturating,
 };
 
 fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, index, 0);
-	// A quarter of the largest balance: plenty, and room left for holds.
-	T::Currency::set_balance(
-		&who,
-		Perbill::from_percent(25).mul_floor(BalanceOf::<T>::max_value()),
-	);
+	// A hundred times every bond and deposit the calls hold, the largest
+	// record included: plenty, yet small enough that funding many accounts
+	// cannot overflow the total issuance.
+	let needs = T::ProposalBond::get()
+		.saturating_add(T::VoteDeposit::get())
+		.saturating_add(T::ServeDeposit::get())
+		.saturating_add(Registry::<T>::deposit_for(ModelOf::<T>::max_encoded_len()))
+		.saturating_add(Registry::<T>::deposit_for(AdapterVersionOf::<T>::max_encoded_len()));
+	T::Currency::set_balance(&who, needs.saturating_mul(100u32.into()));
 	who
 }
 

@@ -668,4 +668,8 @@ impl<T: Config> ModelRegistryInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn is_serving(model: ModelId, worker: &T::AccountId) -> bool {
 		Servers::<T>::contains_key(model, worker)
 	}
+
+	fn serving_workers(model: ModelId) -> alloc::vec::Vec<T::AccountId> {
+		Servers::<T>::iter_key_prefix(model).collect()
+	}
 }

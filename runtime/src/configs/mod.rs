@@ -7,6 +7,7 @@ use crate::{
 	RuntimeTask, Session, SessionKeys, Staking, System, DAYS, HOURS, MILLI_OPEN, MONTHS, OPEN,
 	SLOT_DURATION, SS58_PREFIX, TOTAL_SUPPLY_CAP, VERSION,
 };
+use openledger_primitives::PenaltyScore;
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl,
@@ -56,6 +57,9 @@ pub mod pools {
 	pub const LIQUIDITY: PalletId = PalletId(*b"ol/lqdty");
 	/// Protocol pool: receives transaction fees, protocol fee shares and dust.
 	pub const PROTOCOL: PalletId = PalletId(*b"ol/prtcl");
+	/// Rewards pot: holds exactly what the rewards ledger owes (fee credits
+	/// and emitted rewards not yet claimed).
+	pub const REWARDS_POT: PalletId = PalletId(*b"ol/rwpot");
 
 	pub fn account(pool: PalletId) -> AccountId {
 		pool.into_account_truncating()
@@ -288,6 +292,24 @@ parameter_types! {
 	pub const RejectSlash: Perbill = Perbill::from_percent(50);
 }
 
+/// A rejected contribution raises its contributor's penalty score in the
+/// rewards pallet by one point.
+pub struct PenaliseRejection;
+
+impl pallet_datanets::OnContributionRejected<AccountId> for PenaliseRejection {
+	fn on_contribution_rejected(
+		who: &AccountId,
+		_datanet: openledger_primitives::DatanetId,
+		_contribution: openledger_primitives::ContributionId,
+	) {
+		<crate::Rewards as PenaltyScore<AccountId>>::raise_penalty(who, 1);
+	}
+
+	fn weight() -> Weight {
+		<crate::Rewards as PenaltyScore<AccountId>>::raise_penalty_weight()
+	}
+}
+
 impl pallet_datanets::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
@@ -306,7 +328,7 @@ impl pallet_datanets::Config for Runtime {
 	type MaxContributionsPerDatanet = ConstU32<10_000>;
 	type MaxContributionsPerAccount = ConstU32<1_000>;
 	type MaxVersions = ConstU32<256>;
-	type OnRejection = ();
+	type OnRejection = PenaliseRejection;
 	type WeightInfo = pallet_datanets::weights::SubstrateWeight<Runtime>;
 }
 
@@ -378,6 +400,42 @@ impl pallet_model_registry::Config for Runtime {
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::ModelRegistryHelper;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	pub RewardsPotAccount: AccountId = pools::account(pools::REWARDS_POT);
+	pub CommunityPoolAccount: AccountId = pools::account(pools::COMMUNITY);
+	/// Everything the community pool was minted with is emitted.
+	pub EmissionTotal: Balance = crate::genesis_config_presets::COMMUNITY_SHARE * TOTAL_SUPPLY_CAP;
+	pub const ContributorShare: Perbill = Perbill::from_percent(50);
+	pub const WorkerShare: Perbill = Perbill::from_percent(30);
+	pub const ValidatorShare: Perbill = Perbill::from_percent(20);
+	/// Three rejections or lost challenges, not yet decayed, halve an
+	/// account's rewards.
+	pub const PenaltyMultiplier: Perbill = Perbill::from_percent(50);
+	/// A tenth of a penalty score decays each epoch (day).
+	pub const PenaltyDecay: Perbill = Perbill::from_percent(90);
+}
+
+impl pallet_rewards::Config for Runtime {
+	type Currency = Balances;
+	type PotAccount = RewardsPotAccount;
+	type CommunityPool = CommunityPoolAccount;
+	type ProtocolPool = ProtocolPoolAccount;
+	type EmissionTotal = EmissionTotal;
+	type EmissionStart = ConstU32<0>;
+	type EmissionDuration = ConstU32<{ 48 * MONTHS }>;
+	type EpochLength = ConstU32<DAYS>;
+	type ContributorShare = ContributorShare;
+	type WorkerShare = WorkerShare;
+	type ValidatorShare = ValidatorShare;
+	type PenaltyThreshold = ConstU32<3>;
+	type PenaltyMultiplier = PenaltyMultiplier;
+	type PenaltyDecay = PenaltyDecay;
+	type MaxPayoutsPerBlock = ConstU32<500>;
+	type MaxCreditsPerCall = ConstU32<1_000>;
+	type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Runtime, Aura>;
+	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 }
 
 /// What the pallets' benchmarks need set up in the pallets they read.
