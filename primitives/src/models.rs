@@ -1,6 +1,9 @@
 //! Terms of a deployed model, shared by the model registry (which records
 //! them) and the attribution pallet (which charges and splits fees by them).
 
+extern crate alloc;
+
+use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::sp_runtime::Perbill;
 use scale_info::TypeInfo;
@@ -112,4 +115,8 @@ pub trait ModelRegistryInspect<AccountId, Balance> {
 
 	/// Whether `worker` has announced that it serves `model`.
 	fn is_serving(model: ModelId, worker: &AccountId) -> bool;
+
+	/// The workers that serve `model`: the pool from which verifiers of its
+	/// receipts are drawn. At most the registry's bound on workers per model.
+	fn serving_workers(model: ModelId) -> Vec<AccountId>;
 }
