@@ -76,3 +76,5 @@ pub use datanets::DatanetsInspect;
 pub use rewards::{PenaltyScore, RewardLedger};
 pub mod models;
 pub use models::{DeployedModel, FeeSplit, ModelRegistryInspect, Pricing};
+pub mod attribution;
+pub use attribution::{BatchId, Method, ProofCommitment, Voucher};
