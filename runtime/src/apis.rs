@@ -230,7 +230,7 @@ impl_runtime_apis! {
 		) {
 			use frame_benchmarking::{BenchmarkList, Benchmarking};
 			use frame_support::traits::StorageInfoTrait;
-			use crate::{AllPalletsWithSystem, Datanets, ModelRegistry, Rewards, Staking};
+			use crate::{AllPalletsWithSystem, Attribution, Datanets, ModelRegistry, Rewards, Staking};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -242,7 +242,7 @@ impl_runtime_apis! {
 		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
 			use frame_benchmarking::{BenchmarkBatch, Benchmarking};
 			use frame_support::traits::WhitelistedStorageKeys;
-			use crate::{AllPalletsWithSystem, Datanets, ModelRegistry, Rewards, Staking};
+			use crate::{AllPalletsWithSystem, Attribution, Datanets, ModelRegistry, Rewards, Staking};
 
 			let whitelist: Vec<sp_storage::TrackedStorageKey> =
 				AllPalletsWithSystem::whitelisted_storage_keys();

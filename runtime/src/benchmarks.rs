@@ -5,4 +5,5 @@ polkadot_sdk::frame_benchmarking::define_benchmarks!(
 	[pallet_openledger_staking, Staking]
 	[pallet_model_registry, ModelRegistry]
 	[pallet_rewards, Rewards]
+	[pallet_attribution, Attribution]
 );

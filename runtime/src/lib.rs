@@ -136,6 +136,9 @@ mod runtime {
 	// deposit out of the funded community pool.
 	#[runtime::pallet_index(22)]
 	pub type Rewards = pallet_rewards;
+
+	#[runtime::pallet_index(23)]
+	pub type Attribution = pallet_attribution;
 }
 
 /// How an extrinsic names an account: wallets send the 32-byte id.

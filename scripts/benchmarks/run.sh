@@ -23,6 +23,7 @@ declare -A weights_file=(
 	[pallet_openledger_staking]=pallets/staking/src/weights.rs
 	[pallet_model_registry]=pallets/model-registry/src/weights.rs
 	[pallet_rewards]=pallets/rewards/src/weights.rs
+	[pallet_attribution]=pallets/attribution/src/weights.rs
 )
 pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=("${!weights_file[@]}")

@@ -4,8 +4,8 @@
 use crate::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
 	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, Session, SessionKeys, Staking, System, DAYS, HOURS, MILLI_OPEN, MONTHS, OPEN,
-	SLOT_DURATION, SS58_PREFIX, TOTAL_SUPPLY_CAP, VERSION,
+	RuntimeTask, Session, SessionKeys, Staking, System, DAYS, HOURS, MICRO_OPEN, MILLI_OPEN,
+	MINUTES, MONTHS, OPEN, SLOT_DURATION, SS58_PREFIX, TOTAL_SUPPLY_CAP, VERSION,
 };
 use openledger_primitives::PenaltyScore;
 use polkadot_sdk::{
@@ -438,6 +438,81 @@ impl pallet_rewards::Config for Runtime {
 	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 }
 
+/// Randomness from the parent block's hash, mixed with the subject.
+///
+/// Deterministic and known one block ahead: the author of the parent block
+/// could have steered it, and a challenger chooses the block it challenges
+/// in. It draws challenge verifiers until the chain has a VRF-based source
+/// (BABE or a commit-reveal beacon); see the attribution pallet's docs.
+pub struct ParentHashRandomness;
+
+impl polkadot_sdk::frame_support::traits::Randomness<Hash, BlockNumber> for ParentHashRandomness {
+	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
+		let parent = System::parent_hash();
+		let mut seed = alloc::vec::Vec::with_capacity(subject.len().saturating_add(32));
+		seed.extend_from_slice(subject);
+		seed.extend_from_slice(parent.as_ref());
+		let now = System::block_number();
+		(
+			Hash::from(polkadot_sdk::sp_io::hashing::blake2_256(&seed)),
+			now.saturating_sub(1),
+		)
+	}
+}
+
+parameter_types! {
+	/// Every inference pays a tenth of a milli-OPEN to the protocol pool.
+	pub const PlatformFee: Balance = 100 * MICRO_OPEN;
+	pub const ChallengeBond: Balance = 10 * OPEN;
+	pub const WorkerSlash: Perbill = Perbill::from_percent(10);
+	pub const ChallengerSlash: Perbill = Perbill::from_percent(50);
+	pub const WinnerShare: Perbill = Perbill::from_percent(50);
+	/// The worker's part of the infrastructure share; the block author that
+	/// settles the receipt gets the rest.
+	pub const WorkerInfraShare: Perbill = Perbill::from_percent(75);
+	pub const ChannelDeposit: Balance = MILLI_OPEN;
+}
+
+impl pallet_attribution::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = crate::ModelRegistry;
+	type Datanets = crate::Datanets;
+	type Stake = Staking;
+	type Rewards = crate::Rewards;
+	type Randomness = ParentHashRandomness;
+	type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Runtime, Aura>;
+	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type ProtocolPool = ProtocolPoolAccount;
+	type Signature = openledger_primitives::Signature;
+	type PlatformFee = PlatformFee;
+	type ServeTimeout = ConstU32<{ 5 * MINUTES }>;
+	type ChallengeWindow = ConstU32<{ 30 * MINUTES }>;
+	type ChallengeBond = ChallengeBond;
+	type VerifierCount = ConstU32<3>;
+	type VerifyWindow = ConstU32<{ 30 * MINUTES }>;
+	type WorkerSlash = WorkerSlash;
+	type ChallengerSlash = ChallengerSlash;
+	type WinnerShare = WinnerShare;
+	type WorkerInfraShare = WorkerInfraShare;
+	type LossPenalty = ConstU32<2>;
+	type MaxScores = ConstU32<32>;
+	type MaxRequestsPerBlock = ConstU32<256>;
+	type MaxSettlementsPerBlock = ConstU32<64>;
+	// At least the registry's most workers per model.
+	type MaxVerifierCandidates = ConstU32<256>;
+	type MaxBatch = ConstU32<1_024>;
+	// The rewards ledger takes 1,000 credits a call: 3 fixed parts plus these.
+	type MaxBatchContributors = ConstU32<512>;
+	type MaxVoucherLifetime = ConstU32<{ 7 * DAYS }>;
+	type CreditUnlockDelay = ConstU32<DAYS>;
+	type ChannelDeposit = ChannelDeposit;
+	type BatchRootRetention = ConstU32<50_000>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::AttributionHelper;
+	type WeightInfo = pallet_attribution::weights::SubstrateWeight<Runtime>;
+}
+
 /// What the pallets' benchmarks need set up in the pallets they read.
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmark_helpers {
@@ -450,6 +525,142 @@ mod benchmark_helpers {
 
 	/// Bonds through the staking pallet and publishes real datanet versions.
 	pub struct ModelRegistryHelper;
+
+	/// Deploys real models, contributions and voucher keys for the
+	/// attribution pallet's benchmarks.
+	pub struct AttributionHelper;
+
+	/// Key type of the benchmark's voucher keys in the benchmark keystore.
+	const VOUCHER_KEY: polkadot_sdk::sp_core::crypto::KeyTypeId =
+		polkadot_sdk::sp_core::crypto::KeyTypeId(*b"vouc");
+
+	fn funded(who: &AccountId) {
+		let _ = Balances::mint_into(who, 1_000_000 * OPEN);
+	}
+
+	impl pallet_attribution::BenchmarkHelper<AccountId, openledger_primitives::Signature>
+		for AttributionHelper
+	{
+		fn bond_worker(who: &AccountId) {
+			bond(who, Role::Worker, MinWorkerBond::get());
+		}
+
+		fn deployed_model(owner: &AccountId) -> openledger_primitives::ModelId {
+			use openledger_primitives::{FeeSplit, Hash, Pricing};
+			use pallet_model_registry::{ModelStatus, Models, ProposalsEndingAt, Tallies};
+			funded(owner);
+			let base = pallet_model_registry::NextBaseModelId::<Runtime>::get();
+			assert_ok!(crate::ModelRegistry::register_base_model(
+				RuntimeOrigin::root(),
+				BoundedVec::truncate_from(b"base".to_vec()),
+				BoundedVec::truncate_from(b"llama".to_vec()),
+				Hash::repeat_byte(1),
+				BoundedVec::new(),
+				BoundedVec::new(),
+			));
+			let versions = <ModelRegistryHelper as pallet_model_registry::BenchmarkHelper<
+				AccountId,
+			>>::datanet_versions(1);
+			let model = pallet_model_registry::NextModelId::<Runtime>::get();
+			assert_ok!(crate::ModelRegistry::propose_model(
+				RuntimeOrigin::signed(owner.clone()),
+				base,
+				BoundedVec::truncate_from(versions),
+				Hash::repeat_byte(2),
+				Pricing {
+					per_1k_input: OPEN,
+					per_1k_output: OPEN
+				},
+				FeeSplit::standard(),
+				None,
+			));
+			// Decide the vote as passed without waiting out the period.
+			if let Some(record) = Models::<Runtime>::get(model) {
+				if let ModelStatus::Voting { ends_at } = record.status {
+					ProposalsEndingAt::<Runtime>::remove(ends_at);
+				}
+			}
+			Tallies::<Runtime>::remove(model);
+			Models::<Runtime>::mutate(model, |record| {
+				if let Some(record) = record {
+					record.status = ModelStatus::Approved;
+				}
+			});
+			assert_ok!(crate::ModelRegistry::publish_adapter(
+				RuntimeOrigin::signed(owner.clone()),
+				model,
+				Hash::repeat_byte(3),
+				BoundedVec::new(),
+				Hash::repeat_byte(4),
+				Hash::repeat_byte(5),
+			));
+			model
+		}
+
+		fn serve(model: openledger_primitives::ModelId, worker: &AccountId) {
+			assert_ok!(crate::ModelRegistry::serve(
+				RuntimeOrigin::signed(worker.clone()),
+				model
+			));
+		}
+
+		fn live_contributions(count: u32) -> Vec<openledger_primitives::ContributionId> {
+			let owner: AccountId =
+				polkadot_sdk::frame_benchmarking::account("contributions-owner", 0, 0);
+			funded(&owner);
+			let datanet = pallet_datanets::NextDatanetId::<Runtime>::get();
+			assert_ok!(crate::Datanets::create_datanet(
+				RuntimeOrigin::signed(owner.clone()),
+				BoundedVec::truncate_from(b"benchmark".to_vec()),
+				BoundedVec::new(),
+				[0u8; 32],
+				BoundedVec::new(),
+				Visibility::Public,
+				MinContributionBond::get(),
+			));
+			(0..count)
+				.map(|i| {
+					let contributor: AccountId =
+						polkadot_sdk::frame_benchmarking::account("contributor", i, 0);
+					funded(&contributor);
+					let id = pallet_datanets::NextContributionId::<Runtime>::get();
+					let mut content = [0u8; 32];
+					content[..4].copy_from_slice(&i.to_le_bytes());
+					content[4..8].copy_from_slice(&datanet.0.to_le_bytes());
+					assert_ok!(crate::Datanets::contribute(
+						RuntimeOrigin::signed(contributor),
+						datanet,
+						content,
+						1,
+						BoundedVec::new(),
+						BoundedVec::new(),
+						ContributionKind::Text,
+					));
+					assert_ok!(crate::Datanets::review(
+						RuntimeOrigin::signed(owner.clone()),
+						id,
+						Review::Accept
+					));
+					id
+				})
+				.collect()
+		}
+
+		fn voucher_signer(index: u32) -> AccountId {
+			let seed = alloc::format!("//voucher/{index}").into_bytes();
+			let public = polkadot_sdk::sp_io::crypto::sr25519_generate(VOUCHER_KEY, Some(seed));
+			AccountId::from(public)
+		}
+
+		fn sign(signer: &AccountId, message: &[u8]) -> openledger_primitives::Signature {
+			let raw: [u8; 32] = signer.clone().into();
+			let public = polkadot_sdk::sp_core::sr25519::Public::from_raw(raw);
+			let signature =
+				polkadot_sdk::sp_io::crypto::sr25519_sign(VOUCHER_KEY, &public, message)
+					.unwrap_or_else(|| panic!("the benchmark keystore holds the voucher key"));
+			openledger_primitives::Signature::Sr25519(signature)
+		}
+	}
 
 	fn bond(who: &AccountId, role: Role, amount: Balance) {
 		let _ = Balances::mint_into(who, amount.saturating_add(OPEN));
