@@ -26,6 +26,10 @@ pub const INVESTORS_SHARE: Perbill = Perbill::from_parts(182_900_000);
 pub const TEAM_SHARE: Perbill = Perbill::from_percent(15);
 pub const LIQUIDITY_SHARE: Perbill = Perbill::from_percent(5);
 
+/// The protocol pool's balance at genesis: the existential deposit, taken
+/// from the ecosystem pool.
+pub const PROTOCOL_POOL_SEED: Balance = crate::configs::EXISTENTIAL_DEPOSIT;
+
 /// What each dev account starts with, carved out of the ecosystem pool.
 pub const DEV_ACCOUNT_BALANCE: Balance = 1_000_000 * OPEN;
 
@@ -43,10 +47,13 @@ pub fn allocation(dev_accounts: &[AccountId]) -> Vec<(AccountId, Balance)> {
 	.into_iter()
 	.fold(0, |sum: Balance, part| sum.saturating_add(share(part)));
 	// The ecosystem pool takes whatever the others leave, so rounding can
-	// never mint above or below the cap.
+	// never mint above or below the cap. It also seeds the protocol pool with
+	// the existential deposit: fee shares and dust smaller than that must be
+	// able to land there from the first block.
 	let ecosystem = TOTAL_SUPPLY_CAP
 		.saturating_sub(others)
-		.saturating_sub(dev_total);
+		.saturating_sub(dev_total)
+		.saturating_sub(PROTOCOL_POOL_SEED);
 
 	let mut minted = vec![
 		(pools::account(pools::COMMUNITY), share(COMMUNITY_SHARE)),
@@ -54,6 +61,7 @@ pub fn allocation(dev_accounts: &[AccountId]) -> Vec<(AccountId, Balance)> {
 		(pools::account(pools::INVESTORS), share(INVESTORS_SHARE)),
 		(pools::account(pools::TEAM), share(TEAM_SHARE)),
 		(pools::account(pools::LIQUIDITY), share(LIQUIDITY_SHARE)),
+		(pools::account(pools::PROTOCOL), PROTOCOL_POOL_SEED),
 	];
 	minted.extend(
 		dev_accounts
