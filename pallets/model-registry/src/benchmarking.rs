@@ -21,7 +21,9 @@ fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 		.saturating_add(T::VoteDeposit::get())
 		.saturating_add(T::ServeDeposit::get())
 		.saturating_add(Registry::<T>::deposit_for(ModelOf::<T>::max_encoded_len()))
-		.saturating_add(Registry::<T>::deposit_for(AdapterVersionOf::<T>::max_encoded_len()));
+		.saturating_add(Registry::<T>::deposit_for(
+			AdapterVersionOf::<T>::max_encoded_len(),
+		));
 	T::Currency::set_balance(&who, needs.saturating_mul(100u32.into()));
 	who
 }

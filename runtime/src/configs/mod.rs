@@ -83,7 +83,7 @@ parameter_types! {
 	);
 	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
 		.max_length(MAX_BLOCK_LENGTH)
-		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * *max)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO.mul_floor(*max))
 		.build();
 	pub const SS58Prefix: u16 = SS58_PREFIX;
 }
@@ -344,7 +344,7 @@ parameter_types! {
 	pub const VotingPeriod: BlockNumber = 3 * DAYS;
 	/// Stays below the unbonding period, so that unbonded OPEN that voted
 	/// cannot be withdrawn and vote again before the vote ends.
-	pub const MaxVotingPeriod: BlockNumber = UnbondingPeriod::get() - HOURS;
+	pub const MaxVotingPeriod: BlockNumber = UnbondingPeriod::get().saturating_sub(HOURS);
 	pub const Quorum: Perbill = Perbill::from_percent(10);
 	pub const ApprovalThreshold: Perbill = Perbill::from_percent(50);
 	pub const MinSupport: Perbill = Perbill::from_percent(20);
@@ -406,7 +406,7 @@ parameter_types! {
 	pub RewardsPotAccount: AccountId = pools::account(pools::REWARDS_POT);
 	pub CommunityPoolAccount: AccountId = pools::account(pools::COMMUNITY);
 	/// Everything the community pool was minted with is emitted.
-	pub EmissionTotal: Balance = crate::genesis_config_presets::COMMUNITY_SHARE * TOTAL_SUPPLY_CAP;
+	pub EmissionTotal: Balance = crate::genesis_config_presets::COMMUNITY_SHARE.mul_floor(TOTAL_SUPPLY_CAP);
 	pub const ContributorShare: Perbill = Perbill::from_percent(50);
 	pub const WorkerShare: Perbill = Perbill::from_percent(30);
 	pub const ValidatorShare: Perbill = Perbill::from_percent(20);
