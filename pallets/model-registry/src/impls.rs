@@ -98,7 +98,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_propose_model(
 		owner: T::AccountId,
 		base: BaseModelId,
-		datanet_versions: DatanetVersionsOf<T>,
+		mut datanet_versions: DatanetVersionsOf<T>,
 		training_config_hash: Hash,
 		pricing: Pricing<BalanceOf<T>>,
 		split: FeeSplit,
@@ -109,7 +109,6 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::UnknownBaseModel
 		);
 		ensure!(!datanet_versions.is_empty(), Error::<T>::NoDatanetVersions);
-		let mut datanet_versions = datanet_versions;
 		datanet_versions.sort();
 		let distinct = datanet_versions
 			.iter()

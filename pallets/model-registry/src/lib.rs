@@ -774,7 +774,7 @@ pub mod pallet {
 
 		/// The workers serving a model.
 		pub fn serving_workers(model: ModelId) -> Vec<T::AccountId> {
-			Servers::<T>::iter_key_prefix(model).collect()
+			<Pallet<T> as openledger_primitives::ModelRegistryInspect<_, _>>::serving_workers(model)
 		}
 
 		/// The models a worker serves.

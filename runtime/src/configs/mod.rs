@@ -410,8 +410,8 @@ parameter_types! {
 	pub const ContributorShare: Perbill = Perbill::from_percent(50);
 	pub const WorkerShare: Perbill = Perbill::from_percent(30);
 	pub const ValidatorShare: Perbill = Perbill::from_percent(20);
-	/// Three rejections or lost challenges, not yet decayed, halve an
-	/// account's rewards.
+	/// A penalty score above three (four rejections, or two lost challenges
+	/// and a rejection, not yet decayed) halves an account's rewards.
 	pub const PenaltyMultiplier: Perbill = Perbill::from_percent(50);
 	/// A tenth of a penalty score decays each epoch (day).
 	pub const PenaltyDecay: Perbill = Perbill::from_percent(90);
