@@ -12,11 +12,16 @@
 //! - [`serving`]: the scheduler that batches decode steps of many requests,
 //!   for many adapters, into single forward passes.
 //! - [`http`]: translation between OpenAI-shaped JSON and [`serving`].
+//! - [`factory`]: ModelFactory, LoRA fine-tuning on datanet payloads.
+//! - [`attribution`]: which contributions influenced an output (gradient and
+//!   span methods) and the proof commitment a receipt carries.
 //! - [`fixtures`]: tiny random models and adapters written to disk, for tests
 //!   and benchmarks that must not depend on downloaded weights.
 
 pub mod adapters;
+pub mod attribution;
 pub mod engine;
+pub mod factory;
 pub mod fixtures;
 pub mod http;
 pub mod serving;
