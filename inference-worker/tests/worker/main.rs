@@ -2,8 +2,11 @@
 //! to temporary directories (no downloads, no GPU).
 
 mod adapters;
+mod attribution_gradient;
+mod attribution_span;
 mod batching;
 mod common;
 mod engine;
+mod factory;
 mod gradients;
 mod http;

@@ -1,0 +1,1 @@
+//! attribution gradient tests.
