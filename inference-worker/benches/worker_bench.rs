@@ -7,6 +7,9 @@
 //!   (llama.cpp reference: ~109 tok/s one stream on the project machine).
 //!
 //! Run with `cargo bench -p openledger-inference-worker --bench worker_bench`.
+//! `OPENLEDGER_BENCH_ONLY=decode` runs only the decode throughput section;
+//! `OPENLEDGER_BENCH_FORMATS=int8,dense` limits it to those weight formats
+//! (names as `{:?}` prints them, any case).
 //! Uses `$OPENLEDGER_MODEL` or `~/.cache/openledger/models/SmolLM2-135M-Instruct.Q4_1.gguf`
 //! (see `scripts/fetch-model.sh`); without it, a tiny random model.
 
@@ -125,6 +128,16 @@ fn batched_decode(
 	}
 }
 
+/// Whether `OPENLEDGER_BENCH_FORMATS` (if set) names `format`.
+fn format_selected(format: WeightFormat) -> bool {
+	match std::env::var("OPENLEDGER_BENCH_FORMATS") {
+		Ok(list) => list
+			.split(',')
+			.any(|name| name.trim().eq_ignore_ascii_case(&format!("{format:?}"))),
+		Err(_) => true,
+	}
+}
+
 /// Rows sorted so that each adapter's rows are adjacent, as the scheduler does.
 fn loras_of(adapters: &[Arc<LoadedAdapter>]) -> Vec<Option<&LoraWeights>> {
 	adapters.iter().map(|a| Some(&a.weights)).collect()
@@ -169,12 +182,14 @@ fn main() {
 	println!("\n## {name} decode throughput (greedy, {PROMPT_LEN}-token prompts)");
 	let formats: Vec<(WeightFormat, Llama)> = match model_path() {
 		Some(path) => [
+			WeightFormat::Int4,
 			WeightFormat::Int8,
 			WeightFormat::Dense,
 			WeightFormat::Quantized,
 			WeightFormat::AsStored,
 		]
 		.into_iter()
+		.filter(|f| format_selected(*f))
 		.map(|f| {
 			(
 				f,
@@ -196,6 +211,9 @@ fn main() {
 		);
 	}
 	drop(formats);
+	if std::env::var("OPENLEDGER_BENCH_ONLY").is_ok_and(|only| only == "decode") {
+		return;
+	}
 
 	// --- Adapters: cold load and memory. ---
 	println!("\n## {ADAPTERS} adapters, rank {RANK}, on all 7 projections of every layer");

@@ -4,6 +4,7 @@
 pub mod attention;
 pub mod chat;
 pub mod config;
+pub mod int4;
 pub mod int8;
 pub mod kv_cache;
 pub mod llama;

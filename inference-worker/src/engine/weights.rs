@@ -11,6 +11,7 @@ use candle_core::quantized::{gguf_file, GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Module, Shape, Tensor};
 
 use super::config::GgufMeta;
+use super::int4::{Int4MatMul, Int4Matrix};
 use super::int8::{Int8MatMul, Int8Matrix};
 use super::ops::Execution;
 use super::{io_error, Architecture, EngineError, ModelConfig, Result};
@@ -26,6 +27,11 @@ pub enum WeightFormat {
 	/// 8-bit weights with f32 activations ([`Int8Matrix`], CPU only): a
 	/// quarter of the bytes of f32 with nearly its accuracy.
 	Int8,
+	/// GGUF's 4-bit matrices (Q4_0, Q4_1) kept exactly as stored, with f32
+	/// activations ([`Int4Matrix`], CPU only); every other matrix as
+	/// [`WeightFormat::Int8`]. The fewest bytes per token without rounding
+	/// anything the file does not.
+	Int4,
 	/// Kept quantized. On the CPU, formats candle has no SIMD kernels for
 	/// (Q4_1, Q5_0, Q5_1) are re-encoded as Q8_0, which it has.
 	Quantized,
@@ -37,7 +43,7 @@ pub enum WeightFormat {
 #[derive(Clone, Debug)]
 pub struct LoadOptions {
 	pub device: Device,
-	/// `None` picks [`WeightFormat::Int8`] for GGUF files on the CPU,
+	/// `None` picks [`WeightFormat::Int4`] for GGUF files on the CPU,
 	/// [`WeightFormat::Quantized`] for GGUF files elsewhere, and
 	/// [`WeightFormat::Dense`] for safetensors.
 	pub format: Option<WeightFormat>,
@@ -64,13 +70,13 @@ impl LoadOptions {
 		let format = match self.format {
 			Some(format) => format,
 			None if !gguf => WeightFormat::Dense,
-			None if self.device.is_cpu() => WeightFormat::Int8,
+			None if self.device.is_cpu() => WeightFormat::Int4,
 			None => WeightFormat::Quantized,
 		};
-		if format == WeightFormat::Int8 && !self.device.is_cpu() {
-			return Err(EngineError::Unsupported(
-				"8-bit weights run on the CPU only".into(),
-			));
+		if matches!(format, WeightFormat::Int8 | WeightFormat::Int4) && !self.device.is_cpu() {
+			return Err(EngineError::Unsupported(format!(
+				"{format:?} weights run on the CPU only"
+			)));
 		}
 		Ok(format)
 	}
@@ -91,6 +97,7 @@ enum Weight {
 	/// f32 (`QMatMul::Tensor`) or a GGUF encoding, through candle.
 	Candle(QMatMul),
 	Int8(Arc<Int8Matrix>),
+	Int4(Arc<Int4Matrix>),
 }
 
 impl Linear {
@@ -124,12 +131,36 @@ impl Linear {
 		}
 	}
 
+	pub fn int4(weight: Int4Matrix, bias: Option<Tensor>) -> Self {
+		let (out_dim, in_dim) = (weight.rows(), weight.cols());
+		Self {
+			weight: Weight::Int4(Arc::new(weight)),
+			bias,
+			out_dim,
+			in_dim,
+		}
+	}
+
 	/// The same projection with `W` held as 8-bit weights.
 	pub fn to_int8(&self) -> Result<Self> {
 		Ok(Self::int8(
 			Int8Matrix::quantize(&self.dense_weight()?)?,
 			self.bias.clone(),
 		))
+	}
+
+	/// The same projection for [`WeightFormat::Int4`]: 4-bit GGUF weights
+	/// taken as they are, anything else as 8-bit weights.
+	pub fn to_int4(&self) -> Result<Self> {
+		match &self.weight {
+			Weight::Candle(QMatMul::QTensor(q)) if Int4Matrix::reads(q.dtype()) => {
+				let matrix =
+					Int4Matrix::from_ggml(q.dtype(), &q.data()?, self.out_dim, self.in_dim)?;
+				Ok(Self::int4(matrix, self.bias.clone()))
+			},
+			Weight::Int4(_) => Ok(self.clone()),
+			_ => self.to_int8(),
+		}
 	}
 
 	pub fn out_dim(&self) -> usize {
@@ -143,6 +174,7 @@ impl Linear {
 	pub fn forward(&self, x: &Tensor, mode: Execution) -> Result<Tensor> {
 		let y = match (&self.weight, mode) {
 			(Weight::Int8(w), _) => x.contiguous()?.apply_op1(Int8MatMul(w.clone()))?,
+			(Weight::Int4(w), _) => x.contiguous()?.apply_op1(Int4MatMul(w.clone()))?,
 			(Weight::Candle(QMatMul::QTensor(q)), Execution::Differentiable) => {
 				x.apply_op1(QMatMulWithGrad(q.clone()))?
 			},
@@ -160,6 +192,7 @@ impl Linear {
 			Weight::Candle(QMatMul::QTensor(q)) => q.dequantize(&q.device())?,
 			Weight::Candle(QMatMul::Tensor(w) | QMatMul::TensorF16(w)) => w.to_dtype(DType::F32)?,
 			Weight::Int8(w) => w.dequantize(&Device::Cpu)?,
+			Weight::Int4(w) => w.dequantize(&Device::Cpu)?,
 		})
 	}
 
@@ -176,6 +209,10 @@ impl Linear {
 				Int8Matrix::quantize(&merged)?,
 				self.bias.clone(),
 			)),
+			Weight::Int4(_) => Ok(Self::int4(
+				Int4Matrix::quantize(&merged)?,
+				self.bias.clone(),
+			)),
 			Weight::Candle(_) => Self::dense(merged, self.bias.clone()),
 		}
 	}
@@ -187,6 +224,7 @@ impl Linear {
 				w.elem_count() * w.dtype().size_in_bytes()
 			},
 			Weight::Int8(w) => w.size_in_bytes(),
+			Weight::Int4(w) => w.size_in_bytes(),
 		};
 		weight + self.bias.as_ref().map_or(0, |b| b.elem_count() * 4)
 	}
@@ -475,10 +513,11 @@ impl WeightSource {
 			parts.push(self.layer_linear(config, layer, role)?);
 		}
 		let linears = fuse(parts)?;
-		if self.format() != WeightFormat::Int8 {
-			return Ok(linears);
+		match self.format() {
+			WeightFormat::Int8 => linears.iter().map(Linear::to_int8).collect(),
+			WeightFormat::Int4 => linears.iter().map(Linear::to_int4).collect(),
+			WeightFormat::Dense | WeightFormat::Quantized | WeightFormat::AsStored => Ok(linears),
 		}
-		linears.iter().map(Linear::to_int8).collect()
 	}
 
 	fn format(&self) -> WeightFormat {
@@ -567,6 +606,7 @@ impl WeightSource {
 		};
 		match self.format() {
 			WeightFormat::Int8 => head.to_int8(),
+			WeightFormat::Int4 => head.to_int4(),
 			WeightFormat::Dense => Linear::dense(head.dense_weight()?, None),
 			WeightFormat::Quantized | WeightFormat::AsStored => Ok(head),
 		}

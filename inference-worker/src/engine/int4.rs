@@ -1,0 +1,573 @@
+//! Weight-only 4-bit matrices for the CPU: the layout of GGUF's Q4_1 (per
+//! block of 32 weights, 16 bytes of nibbles and an f16 scale `d` and
+//! minimum `m`, weight = `d·q + m`), activations kept in f32.
+//!
+//! Q4_1 (and Q4_0, which is Q4_1 with `m = −8d`) matrices of a GGUF file are
+//! kept exactly as stored: 0.625 bytes per weight, the bytes llama.cpp reads,
+//! where [`super::int8`] reads 1.06. One-stream decoding on the CPU is bound
+//! by those bytes. Like the 8-bit kernel, this one never rounds activations
+//! (see `int8.rs` for why): each weight block is decoded to f32 in registers
+//! and multiplied into up to 8 activation rows, two weight rows at a time,
+//! so a batch reuses every weight load and every activation load.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use candle_core::quantized::GgmlDType;
+use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Shape, Tensor};
+use half::f16;
+use rayon::prelude::*;
+
+use super::{EngineError, Result};
+
+const BLOCK: usize = 32;
+/// Bytes of nibbles per block.
+const NIBBLE_BYTES: usize = BLOCK / 2;
+/// Activation rows one kernel call handles.
+const MAX_ROWS: usize = 8;
+/// Weight rows one kernel call handles.
+const WEIGHT_ROWS: usize = 2;
+
+/// A `[rows, cols]` matrix of 4-bit weights with per-block scale and minimum.
+#[derive(Clone, Debug)]
+pub struct Int4Matrix {
+	rows: usize,
+	cols: usize,
+	/// Per block, byte `i` holds element `i` (low nibble) and `i + 16` (high).
+	nibbles: Vec<u8>,
+	/// Per block, `d` then `m`.
+	scales: Vec<f16>,
+}
+
+impl Int4Matrix {
+	/// Whether [`Int4Matrix::from_ggml`] reads this encoding.
+	pub fn reads(dtype: GgmlDType) -> bool {
+		matches!(dtype, GgmlDType::Q4_0 | GgmlDType::Q4_1)
+	}
+
+	/// Takes the raw bytes of a GGUF Q4_0 or Q4_1 `[rows, cols]` tensor
+	/// without changing any weight.
+	pub fn from_ggml(dtype: GgmlDType, bytes: &[u8], rows: usize, cols: usize) -> Result<Self> {
+		let block_bytes = match dtype {
+			GgmlDType::Q4_1 => 4 + NIBBLE_BYTES,
+			GgmlDType::Q4_0 => 2 + NIBBLE_BYTES,
+			other => {
+				return Err(EngineError::Unsupported(format!(
+					"4-bit weights from {other:?}"
+				)))
+			},
+		};
+		let blocks = Self::blocks_of(rows, cols)?;
+		if bytes.len() != blocks * block_bytes {
+			return Err(EngineError::Config(format!(
+				"{dtype:?} [{rows}, {cols}] needs {} bytes, found {}",
+				blocks * block_bytes,
+				bytes.len()
+			)));
+		}
+		let mut nibbles = Vec::with_capacity(blocks * NIBBLE_BYTES);
+		let mut scales = Vec::with_capacity(2 * blocks);
+		for block in bytes.chunks_exact(block_bytes) {
+			let d = f16::from_le_bytes([block[0], block[1]]);
+			let m = match dtype {
+				GgmlDType::Q4_1 => f16::from_le_bytes([block[2], block[3]]),
+				// Q4_0 stores q − 8; −8·d is exact in f16 unless it overflows.
+				_ => f16::from_f32(-8.0 * d.to_f32()),
+			};
+			scales.extend([d, m]);
+			nibbles.extend_from_slice(&block[block_bytes - NIBBLE_BYTES..]);
+		}
+		Ok(Self {
+			rows,
+			cols,
+			nibbles,
+			scales,
+		})
+	}
+
+	/// Quantizes a `[rows, cols]` tensor as Q4_1 does; `cols` must be a
+	/// multiple of 32.
+	pub fn quantize(weight: &Tensor) -> Result<Self> {
+		let (rows, cols) = weight.dims2()?;
+		let blocks = Self::blocks_of(rows, cols)?;
+		let values = weight
+			.to_dtype(DType::F32)?
+			.flatten_all()?
+			.to_vec1::<f32>()?;
+		let mut nibbles = Vec::with_capacity(blocks * NIBBLE_BYTES);
+		let mut scales = Vec::with_capacity(2 * blocks);
+		for block in values.chunks_exact(BLOCK) {
+			let min = block.iter().copied().fold(f32::INFINITY, f32::min);
+			let max = block.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+			let d = f16::from_f32((max - min) / 15.0);
+			let m = f16::from_f32(min);
+			let inverse = if d.to_f32() > 0.0 {
+				1.0 / d.to_f32()
+			} else {
+				0.0
+			};
+			let level = |v: f32| ((v - m.to_f32()) * inverse).round().clamp(0.0, 15.0) as u8;
+			let (low, high) = block.split_at(NIBBLE_BYTES);
+			nibbles.extend(
+				low.iter()
+					.zip(high)
+					.map(|(l, h)| level(*l) | (level(*h) << 4)),
+			);
+			scales.extend([d, m]);
+		}
+		Ok(Self {
+			rows,
+			cols,
+			nibbles,
+			scales,
+		})
+	}
+
+	fn blocks_of(rows: usize, cols: usize) -> Result<usize> {
+		if !cols.is_multiple_of(BLOCK) {
+			return Err(EngineError::Unsupported(format!(
+				"4-bit weights need a multiple of {BLOCK} columns, not {cols}"
+			)));
+		}
+		Ok(rows * cols / BLOCK)
+	}
+
+	/// The matrix in f32.
+	pub fn dequantize(&self, device: &Device) -> Result<Tensor> {
+		let mut values = Vec::with_capacity(self.rows * self.cols);
+		for (block, dm) in self
+			.nibbles
+			.chunks_exact(NIBBLE_BYTES)
+			.zip(self.scales.chunks_exact(2))
+		{
+			let (d, m) = (dm[0].to_f32(), dm[1].to_f32());
+			values.extend(block.iter().map(|b| f32::from(b & 0xF) * d + m));
+			values.extend(block.iter().map(|b| f32::from(b >> 4) * d + m));
+		}
+		Ok(Tensor::from_vec(values, (self.rows, self.cols), device)?)
+	}
+
+	pub fn rows(&self) -> usize {
+		self.rows
+	}
+
+	pub fn cols(&self) -> usize {
+		self.cols
+	}
+
+	pub fn size_in_bytes(&self) -> usize {
+		self.nibbles.len() + 2 * self.scales.len()
+	}
+
+	/// `x·Wᵀ` for `x` `[m, cols]` (row-major), as `[m, rows]`.
+	pub fn matmul_t(&self, x: &[f32], m: usize) -> Vec<f32> {
+		let (n, k) = (self.rows, self.cols);
+		assert!(
+			x.len() >= m * k,
+			"int4 matmul: {} activations for {m} rows of {k}",
+			x.len()
+		);
+		let mut out = vec![0f32; m * n];
+		// Threads take ranges of W's rows, i.e. of the output's columns; an
+		// even count keeps weight rows paired for the kernel.
+		let threads = rayon::current_num_threads().max(1);
+		let per_task = (n / (4 * threads))
+			.clamp(16, 256)
+			.next_multiple_of(WEIGHT_ROWS);
+		let tasks = n.div_ceil(per_task);
+		let target = OutPtr(out.as_mut_ptr());
+		let work = |task: usize| {
+			let columns = task * per_task..n.min((task + 1) * per_task);
+			// SAFETY: tasks write disjoint column ranges of `out`, which
+			// outlives them.
+			unsafe { self.columns(x, m, columns, &target) };
+		};
+		if threads == 1 || n * m * k < (1 << 16) {
+			(0..tasks).for_each(work);
+		} else {
+			(0..tasks).into_par_iter().for_each(work);
+		}
+		out
+	}
+
+	/// Writes `out[r·rows + j] = W[j]·x[r]` for `j` in `columns`, all `r < m`.
+	///
+	/// # Safety
+	/// `out` must point to `m · rows` floats that no one else writes in
+	/// `columns` meanwhile.
+	unsafe fn columns(&self, x: &[f32], m: usize, columns: Range<usize>, out: &OutPtr) {
+		let (n, k) = (self.rows, self.cols);
+		for first in (0..m).step_by(MAX_ROWS) {
+			let rows = MAX_ROWS.min(m - first);
+			let x_tile = &x[first * k..(first + rows) * k];
+			for j in columns.clone().step_by(WEIGHT_ROWS) {
+				let pair = WEIGHT_ROWS.min(columns.end - j);
+				let mut dots = [[0f32; MAX_ROWS]; WEIGHT_ROWS];
+				self.dot_rows(x_tile, rows, j..j + pair, &mut dots);
+				for (w, dots_w) in dots.iter().enumerate().take(pair) {
+					for (r, dot) in dots_w.iter().enumerate().take(rows) {
+						// SAFETY: (first + r) < m and j + w < n, within
+						// `out`; the caller owns these columns.
+						unsafe { *out.0.add((first + r) * n + j + w) = *dot };
+					}
+				}
+			}
+		}
+	}
+
+	/// `dots[w][r] = W[weight_rows.start + w]·x[r]` for the first `rows`
+	/// rows of `x`.
+	fn dot_rows(
+		&self,
+		x: &[f32],
+		rows: usize,
+		weight_rows: Range<usize>,
+		dots: &mut [[f32; MAX_ROWS]; WEIGHT_ROWS],
+	) {
+		let k = self.cols;
+		let blocks = k / BLOCK;
+		let pair = weight_rows.len();
+		assert!(
+			rows <= MAX_ROWS
+				&& (1..=WEIGHT_ROWS).contains(&pair)
+				&& weight_rows.end <= self.rows
+				&& x.len() >= rows * k
+		);
+		let nibbles = &self.nibbles[weight_rows.start * k / 2..weight_rows.end * k / 2];
+		let scales = &self.scales[2 * weight_rows.start * blocks..2 * weight_rows.end * blocks];
+		#[cfg(target_arch = "x86_64")]
+		{
+			macro_rules! dispatch {
+				($kernel:ident, $($r:literal),*) => {
+					match (pair, rows) {
+						$(
+							// SAFETY: the CPU supports the kernel's
+							// instructions (checked by `level`) and the
+							// slices hold what it reads (asserted above).
+							(2, $r) => { unsafe { x86::$kernel::<2, $r>(x.as_ptr(), k, nibbles.as_ptr(), scales.as_ptr(), dots) }; return; },
+							(1, $r) => { unsafe { x86::$kernel::<1, $r>(x.as_ptr(), k, nibbles.as_ptr(), scales.as_ptr(), dots) }; return; },
+						)*
+						_ => {},
+					}
+				};
+			}
+			match x86::level() {
+				x86::Level::Avx512 => dispatch!(rows_avx512, 1, 2, 3, 4, 5, 6, 7, 8),
+				x86::Level::Avx2 => dispatch!(rows_avx2, 1, 2, 3, 4, 5, 6, 7, 8),
+				x86::Level::Baseline => {},
+			}
+		}
+		dot_rows_portable(x, k, rows, nibbles, scales, dots);
+	}
+}
+
+/// [`Int4Matrix::dot_rows`] without vector instructions; `nibbles` and
+/// `scales` hold the weight rows' blocks in order.
+fn dot_rows_portable(
+	x: &[f32],
+	k: usize,
+	rows: usize,
+	nibbles: &[u8],
+	scales: &[f16],
+	dots: &mut [[f32; MAX_ROWS]; WEIGHT_ROWS],
+) {
+	let blocks = k / BLOCK;
+	let weight_rows = nibbles.len() * 2 / k;
+	for (w, dots_w) in dots.iter_mut().enumerate().take(weight_rows) {
+		for (r, dot) in dots_w.iter_mut().enumerate().take(rows) {
+			let mut total = 0f32;
+			for b in 0..blocks {
+				let block = &nibbles[(w * blocks + b) * NIBBLE_BYTES..][..NIBBLE_BYTES];
+				let (d, m) = (
+					scales[2 * (w * blocks + b)].to_f32(),
+					scales[2 * (w * blocks + b) + 1].to_f32(),
+				);
+				let xb = &x[r * k + b * BLOCK..][..BLOCK];
+				for (i, byte) in block.iter().enumerate() {
+					total += (f32::from(byte & 0xF) * d + m) * xb[i];
+					total += (f32::from(byte >> 4) * d + m) * xb[i + NIBBLE_BYTES];
+				}
+			}
+			*dot = total;
+		}
+	}
+}
+
+/// The output buffer shared by the tasks of one matmul.
+struct OutPtr(*mut f32);
+// SAFETY: tasks write disjoint elements (see `Int4Matrix::columns`).
+unsafe impl Sync for OutPtr {}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+	use std::arch::x86_64::*;
+
+	use half::f16;
+
+	use super::{BLOCK, MAX_ROWS, NIBBLE_BYTES, WEIGHT_ROWS};
+
+	#[derive(Clone, Copy, PartialEq, Eq)]
+	pub(super) enum Level {
+		Avx512,
+		Avx2,
+		Baseline,
+	}
+
+	pub(super) fn level() -> Level {
+		static LEVEL: std::sync::OnceLock<Level> = std::sync::OnceLock::new();
+		*LEVEL.get_or_init(|| {
+			let avx2 = std::arch::is_x86_feature_detected!("avx2")
+				&& std::arch::is_x86_feature_detected!("fma")
+				&& std::arch::is_x86_feature_detected!("f16c");
+			let avx512 = avx2 && std::arch::is_x86_feature_detected!("avx512f");
+			match (avx512, avx2) {
+				(true, _) => Level::Avx512,
+				(false, true) => Level::Avx2,
+				_ => Level::Baseline,
+			}
+		})
+	}
+
+	/// `d` and `m` of a block, as f32 in lanes 0 and 1.
+	#[inline(always)]
+	unsafe fn scale_and_min(scales: *const f16) -> __m128 {
+		_mm_cvtph_ps(_mm_cvtsi32_si128(scales.cast::<i32>().read_unaligned()))
+	}
+
+	/// `J` weight rows against `R` activation rows, 16 lanes at a time: each
+	/// block is decoded to f32 once (`d·q + m`) and multiplied into all rows.
+	///
+	/// # Safety
+	/// The CPU must support AVX-512F and F16C; `x` must point to `R` rows of
+	/// `k` floats, `nibbles` to `J·k/2` bytes and `scales` to `J·k/16` halves.
+	#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+	pub(super) unsafe fn rows_avx512<const J: usize, const R: usize>(
+		x: *const f32,
+		k: usize,
+		nibbles: *const u8,
+		scales: *const f16,
+		dots: &mut [[f32; MAX_ROWS]; WEIGHT_ROWS],
+	) {
+		let blocks = k / BLOCK;
+		let low_mask = _mm512_set1_epi32(0xF);
+		let mut acc = [[_mm512_setzero_ps(); R]; J];
+		for b in 0..blocks {
+			let mut w = [[_mm512_setzero_ps(); 2]; J];
+			for (j, wj) in w.iter_mut().enumerate() {
+				let block = j * blocks + b;
+				let dm = scale_and_min(scales.add(2 * block));
+				let d = _mm512_broadcastss_ps(dm);
+				let m = _mm512_broadcastss_ps(_mm_movehdup_ps(dm));
+				let bytes =
+					_mm512_cvtepu8_epi32(_mm_loadu_si128(nibbles.add(block * NIBBLE_BYTES).cast()));
+				let low = _mm512_cvtepi32_ps(_mm512_and_si512(bytes, low_mask));
+				let high = _mm512_cvtepi32_ps(_mm512_srli_epi32(bytes, 4));
+				wj[0] = _mm512_fmadd_ps(low, d, m);
+				wj[1] = _mm512_fmadd_ps(high, d, m);
+			}
+			for r in 0..R {
+				let xb = x.add(r * k + b * BLOCK);
+				let (x0, x1) = (_mm512_loadu_ps(xb), _mm512_loadu_ps(xb.add(16)));
+				for j in 0..J {
+					acc[j][r] = _mm512_fmadd_ps(w[j][0], x0, acc[j][r]);
+					acc[j][r] = _mm512_fmadd_ps(w[j][1], x1, acc[j][r]);
+				}
+			}
+		}
+		for (dots_j, acc_j) in dots.iter_mut().zip(&acc) {
+			for (dot, acc_r) in dots_j.iter_mut().zip(acc_j) {
+				*dot = _mm512_reduce_add_ps(*acc_r);
+			}
+		}
+	}
+
+	/// As [`rows_avx512`], 8 lanes at a time.
+	///
+	/// # Safety
+	/// The CPU must support AVX2, FMA and F16C; pointers as for
+	/// [`rows_avx512`].
+	#[target_feature(enable = "avx2,fma,f16c")]
+	pub(super) unsafe fn rows_avx2<const J: usize, const R: usize>(
+		x: *const f32,
+		k: usize,
+		nibbles: *const u8,
+		scales: *const f16,
+		dots: &mut [[f32; MAX_ROWS]; WEIGHT_ROWS],
+	) {
+		let blocks = k / BLOCK;
+		let low_mask = _mm256_set1_epi32(0xF);
+		let mut acc = [[_mm256_setzero_ps(); R]; J];
+		for b in 0..blocks {
+			// Quarters of the block: elements 0–7, 8–15 (low nibbles of
+			// bytes 0–15), 16–23, 24–31 (their high nibbles).
+			let mut w = [[_mm256_setzero_ps(); 4]; J];
+			for (j, wj) in w.iter_mut().enumerate() {
+				let block = j * blocks + b;
+				let dm = scale_and_min(scales.add(2 * block));
+				let d = _mm256_broadcastss_ps(dm);
+				let m = _mm256_broadcastss_ps(_mm_movehdup_ps(dm));
+				let base = nibbles.add(block * NIBBLE_BYTES);
+				for half in 0..2 {
+					let bytes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(base.add(8 * half).cast()));
+					let low = _mm256_cvtepi32_ps(_mm256_and_si256(bytes, low_mask));
+					let high = _mm256_cvtepi32_ps(_mm256_srli_epi32(bytes, 4));
+					wj[half] = _mm256_fmadd_ps(low, d, m);
+					wj[2 + half] = _mm256_fmadd_ps(high, d, m);
+				}
+			}
+			for r in 0..R {
+				let xb = x.add(r * k + b * BLOCK);
+				for q in 0..4 {
+					let xq = _mm256_loadu_ps(xb.add(8 * q));
+					for j in 0..J {
+						acc[j][r] = _mm256_fmadd_ps(w[j][q], xq, acc[j][r]);
+					}
+				}
+			}
+		}
+		for (dots_j, acc_j) in dots.iter_mut().zip(&acc) {
+			for (dot, acc_r) in dots_j.iter_mut().zip(acc_j) {
+				let half = _mm_add_ps(
+					_mm256_castps256_ps128(*acc_r),
+					_mm256_extractf128_ps(*acc_r, 1),
+				);
+				let quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
+				*dot = _mm_cvtss_f32(_mm_add_ss(quarter, _mm_shuffle_ps(quarter, quarter, 1)));
+			}
+		}
+	}
+}
+
+/// `x·Wᵀ` as a candle op: `x` `[.., cols]` → `[.., rows]`. Its backward
+/// pass multiplies by the dequantized weight, so gradients flow through a
+/// frozen 4-bit base.
+#[derive(Clone, Debug)]
+pub(crate) struct Int4MatMul(pub Arc<Int4Matrix>);
+
+impl CustomOp1 for Int4MatMul {
+	fn name(&self) -> &'static str {
+		"int4-matmul"
+	}
+
+	fn cpu_fwd(
+		&self,
+		storage: &CpuStorage,
+		layout: &Layout,
+	) -> candle_core::Result<(CpuStorage, Shape)> {
+		let CpuStorage::F32(data) = storage else {
+			candle_core::bail!("int4 matmul needs f32 activations");
+		};
+		let Some((start, end)) = layout.contiguous_offsets() else {
+			candle_core::bail!("int4 matmul needs contiguous activations");
+		};
+		let dims = layout.shape().dims();
+		let Some((&k, batch)) = dims.split_last() else {
+			candle_core::bail!("int4 matmul needs at least one dimension");
+		};
+		if k != self.0.cols {
+			candle_core::bail!(
+				"int4 matmul: input has {k} columns, weight has {}",
+				self.0.cols
+			);
+		}
+		let m: usize = batch.iter().product();
+		let out = self.0.matmul_t(&data[start..end], m);
+		let mut out_dims = batch.to_vec();
+		out_dims.push(self.0.rows);
+		Ok((CpuStorage::F32(out), Shape::from(out_dims)))
+	}
+
+	fn bwd(
+		&self,
+		_arg: &Tensor,
+		_res: &Tensor,
+		grad_res: &Tensor,
+	) -> candle_core::Result<Option<Tensor>> {
+		let weight = self
+			.0
+			.dequantize(grad_res.device())
+			.map_err(candle_core::Error::wrap)?;
+		Ok(Some(grad_res.broadcast_matmul(&weight)?))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use candle_core::quantized::QTensor;
+
+	use super::*;
+
+	fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+		(a - b)
+			.unwrap()
+			.abs()
+			.unwrap()
+			.flatten_all()
+			.unwrap()
+			.max(0)
+			.unwrap()
+			.to_scalar::<f32>()
+			.unwrap()
+	}
+
+	/// Odd weight-row counts exercise the single-row kernel; row counts
+	/// past 8 the activation tiles; sizes past `1 << 16` the threads.
+	#[test]
+	fn matches_dequantized_matmul_for_every_row_count() {
+		for (n, k) in [(71usize, 96usize), (300, 256)] {
+			let w = Tensor::randn(0f32, 0.1, (n, k), &Device::Cpu).unwrap();
+			let q = Int4Matrix::quantize(&w).unwrap();
+			let dense = q.dequantize(&Device::Cpu).unwrap();
+			assert!(max_diff(&dense, &w) < 0.05);
+			for m in [1usize, 2, 3, 4, 5, 7, 8, 9, 16, 17] {
+				let x = Tensor::randn(0f32, 1.0, (m, k), &Device::Cpu).unwrap();
+				let expected = x.matmul(&dense.t().unwrap()).unwrap();
+				let got = x.apply_op1(Int4MatMul(Arc::new(q.clone()))).unwrap();
+				let diff = max_diff(&got, &expected);
+				assert!(diff < 1e-4, "[{n}, {k}], m = {m}: {diff}");
+			}
+		}
+	}
+
+	#[test]
+	fn portable_kernel_matches_dequantized_weights() {
+		let (n, k) = (2, 64);
+		let w = Tensor::randn(0f32, 0.1, (n, k), &Device::Cpu).unwrap();
+		let q = Int4Matrix::quantize(&w).unwrap();
+		let dense = q.dequantize(&Device::Cpu).unwrap();
+		let x = Tensor::randn(0f32, 1.0, (3, k), &Device::Cpu).unwrap();
+		let expected = x
+			.matmul(&dense.t().unwrap())
+			.unwrap()
+			.to_vec2::<f32>()
+			.unwrap();
+		let mut dots = [[0f32; MAX_ROWS]; WEIGHT_ROWS];
+		let flat = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+		dot_rows_portable(&flat, k, 3, &q.nibbles, &q.scales, &mut dots);
+		for (r, row) in expected.iter().enumerate() {
+			for (w, want) in row.iter().enumerate() {
+				assert!((dots[w][r] - want).abs() < 1e-4, "({w}, {r})");
+			}
+		}
+	}
+
+	/// The file's Q4_1 and Q4_0 bytes are read without changing a weight:
+	/// dequantizing gives what candle's own dequantization gives.
+	#[test]
+	fn reads_ggml_blocks_exactly() {
+		let w = Tensor::randn(0f32, 0.1, (6, 64), &Device::Cpu).unwrap();
+		for dtype in [GgmlDType::Q4_1, GgmlDType::Q4_0] {
+			let q = QTensor::quantize(&w, dtype).unwrap();
+			let reference = q.dequantize(&Device::Cpu).unwrap();
+			let ours = Int4Matrix::from_ggml(dtype, &q.data().unwrap(), 6, 64).unwrap();
+			assert_eq!(
+				max_diff(&reference, &ours.dequantize(&Device::Cpu).unwrap()),
+				0.0,
+				"{dtype:?}"
+			);
+			assert_eq!(ours.size_in_bytes(), 6 * 64 * 5 / 8);
+		}
+		assert!(Int4Matrix::from_ggml(GgmlDType::Q4_1, &[0; 7], 6, 64).is_err());
+		assert!(Int4Matrix::from_ggml(GgmlDType::Q8_0, &[], 6, 64).is_err());
+	}
+}
