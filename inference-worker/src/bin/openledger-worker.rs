@@ -1,4 +1,6 @@
 //! `openledger-worker serve --model <gguf|dir>`: the OpenLoRA HTTP server.
+//! `openledger-worker train --model <base> --manifest <json> --out <dir>`:
+//! ModelFactory, a LoRA adapter fine-tuned on a datanet version.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use openledger_inference_worker::adapters::{AdapterLimits, AdapterRegistry, BaseModelInfo};
 use openledger_inference_worker::engine::chat::ChatTemplate;
 use openledger_inference_worker::engine::tokenizer::TextTokenizer;
-use openledger_inference_worker::engine::{Llama, LoadOptions, WeightFormat};
+use openledger_inference_worker::engine::{Llama, LoadOptions, LoraTarget, WeightFormat};
+use openledger_inference_worker::factory::{self, DatanetVersion, TrainConfig, TrainingReport};
 use openledger_inference_worker::http::{self, AppState};
 use openledger_inference_worker::serving::{Scheduler, ServingConfig};
 
@@ -28,6 +31,8 @@ struct Cli {
 enum Command {
 	/// Serve a base model and its LoRA adapters over an OpenAI-compatible API.
 	Serve(ServeArgs),
+	/// Fine-tune a LoRA adapter on a datanet version's verified payloads.
+	Train(TrainArgs),
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -107,6 +112,7 @@ fn main() -> Result<()> {
 		.init();
 	match Cli::parse().command {
 		Command::Serve(args) => serve(args),
+		Command::Train(args) => train(args),
 	}
 }
 
@@ -228,4 +234,153 @@ fn serve(args: ServeArgs) -> Result<()> {
 			.await
 			.context("serving HTTP")
 	})
+}
+
+#[derive(Args)]
+struct TrainArgs {
+	/// The base model: a `.gguf` file, or a directory with `config.json` and safetensors.
+	#[arg(long)]
+	model: PathBuf,
+	/// A `tokenizer.json`; by default the GGUF's own or the one beside the weights.
+	#[arg(long)]
+	tokenizer: Option<PathBuf>,
+	/// The adapter's `base_model_name_or_path`; by default the model file's name.
+	#[arg(long)]
+	model_id: Option<String>,
+	/// The datanet version's manifest (JSON).
+	#[arg(long)]
+	manifest: PathBuf,
+	/// Where payloads named by their hex content hash are; overrides the manifest's `blob_dir`.
+	#[arg(long)]
+	blobs: Option<PathBuf>,
+	/// The adapter directory to write (PEFT format plus `training_report.json`).
+	#[arg(long)]
+	out: PathBuf,
+	#[arg(long)]
+	lr: Option<f64>,
+	#[arg(long)]
+	epochs: Option<u32>,
+	#[arg(long)]
+	rank: Option<usize>,
+	#[arg(long)]
+	alpha: Option<f64>,
+	#[arg(long)]
+	use_rslora: bool,
+	#[arg(long)]
+	batch_size: Option<usize>,
+	#[arg(long)]
+	seed: Option<u64>,
+	#[arg(long)]
+	max_seq_len: Option<usize>,
+	/// Share of examples held out for evaluation (0: evaluate on the training set).
+	#[arg(long)]
+	holdout: Option<f64>,
+	#[arg(long)]
+	weight_decay: Option<f64>,
+	/// Comma-separated PEFT module names, e.g. `q_proj,v_proj`.
+	#[arg(long, value_delimiter = ',')]
+	targets: Vec<String>,
+	/// `cpu` or `cuda:N` (needs the `cuda` feature).
+	#[arg(long, default_value = "cpu")]
+	device: String,
+}
+
+impl TrainArgs {
+	fn config(&self) -> Result<TrainConfig> {
+		let defaults = TrainConfig::default();
+		let target_modules = if self.targets.is_empty() {
+			defaults.target_modules.clone()
+		} else {
+			self.targets
+				.iter()
+				.map(|name| {
+					LoraTarget::from_module_name(name.trim()).with_context(|| {
+						format!("unknown target module `{name}`; use q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj or down_proj")
+					})
+				})
+				.collect::<Result<_>>()?
+		};
+		Ok(TrainConfig {
+			lr: self.lr.unwrap_or(defaults.lr),
+			batch_size: self.batch_size.unwrap_or(defaults.batch_size),
+			epochs: self.epochs.unwrap_or(defaults.epochs),
+			rank: self.rank.unwrap_or(defaults.rank),
+			alpha: self.alpha.unwrap_or(defaults.alpha),
+			use_rslora: self.use_rslora,
+			target_modules,
+			seed: self.seed.unwrap_or(defaults.seed),
+			max_seq_len: self.max_seq_len.unwrap_or(defaults.max_seq_len),
+			holdout_fraction: self.holdout.unwrap_or(defaults.holdout_fraction),
+			weight_decay: self.weight_decay.unwrap_or(defaults.weight_decay),
+		})
+	}
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+	let config = args.config()?;
+	config.validate()?;
+	let version = DatanetVersion::load(&args.manifest, args.blobs.as_deref())
+		.with_context(|| format!("reading {}", args.manifest.display()))?;
+	let options = LoadOptions {
+		device: parse_device(&args.device)?,
+		format: None,
+	};
+	let model = Llama::load(&args.model, &options)
+		.with_context(|| format!("loading {}", args.model.display()))?;
+	let tokenizer =
+		TextTokenizer::for_model(&args.model, args.tokenizer.as_deref(), model.config())
+			.context("loading the tokenizer")?;
+	let examples = version.examples(&tokenizer, config.max_seq_len)?;
+	let split = factory::split_examples(examples, config.holdout_fraction, config.seed)?;
+	let outcome = factory::train(&model, split, &config, factory::Progress::Terminal)?;
+	let base_model = args
+		.model_id
+		.clone()
+		.unwrap_or_else(|| default_model_id(&args.model));
+	let report =
+		factory::write_training_output(&args.out, &outcome, &version, &config, &base_model)
+			.with_context(|| format!("writing {}", args.out.display()))?;
+	print_summary(&report, &args.out);
+	Ok(())
+}
+
+fn print_summary(report: &TrainingReport, out: &Path) {
+	let held_out = if report.held_out_is_training_set {
+		"training set (nothing held out)"
+	} else {
+		"held out"
+	};
+	println!(
+		"datanet {} version {} (merkle root {}): {} contributions, {} bytes",
+		report.datanet,
+		report.version,
+		report.dataset_merkle_root,
+		report.contributions,
+		report.payload_bytes
+	);
+	println!(
+		"examples: {} training ({} tokens), {} held out ({} tokens)",
+		report.train_examples,
+		report.train_tokens,
+		report.held_out_examples,
+		report.held_out_tokens
+	);
+	for (split, before, after) in [
+		("train", report.before.train, report.after.train),
+		(held_out, report.before.held_out, report.after.held_out),
+	] {
+		println!(
+			"{split}: loss {:.4} -> {:.4}, perplexity {:.2} -> {:.2}",
+			before.mean_loss, after.mean_loss, before.perplexity, after.perplexity
+		);
+	}
+	println!(
+		"{} steps in {:.1} s; epoch losses {:?}",
+		report.steps, report.wall_time_secs, report.epoch_train_loss
+	);
+	println!(
+		"adapter {} written to {}",
+		report.adapter_hash,
+		out.display()
+	);
 }

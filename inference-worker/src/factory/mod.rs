@@ -4,8 +4,33 @@
 //! against its content hash), evaluates held-out loss and perplexity before
 //! and after, and writes a PEFT adapter the engine loads plus a training
 //! report (DESIGN §9).
+//!
+//! The steps, each a module:
+//! - [`dataset`]: read a version manifest, verify every payload against its
+//!   BLAKE2b-256 content hash, rebuild the version's merkle root, tokenize
+//!   into [`Example`]s and split them into training and held-out sets;
+//! - [`train`]: LoRA initialised as PEFT does, AdamW over the LoRA
+//!   parameters, masked next-token cross entropy, a [`train::Checkpoint`]
+//!   at the end of every epoch (what gradient attribution replays);
+//! - [`report`]: the PEFT adapter directory and `training_report.json`.
+
+pub mod dataset;
+pub mod report;
+pub mod train;
+
+use std::path::PathBuf;
 
 use openledger_primitives::ContributionId;
+
+use crate::adapters::AdapterError;
+use crate::engine::EngineError;
+
+pub use dataset::{split_examples, DatanetVersion, Payload, Split};
+pub use report::{write_training_output, TrainingReport, TRAINING_REPORT_FILE};
+pub use train::{
+	batch_loss, evaluate, sequence_losses, train, Checkpoint, Evaluation, Evaluations, Progress,
+	TrainConfig, TrainOutcome, TrainableLora,
+};
 
 /// One training example: a tokenized piece of one contribution's payload.
 ///
@@ -17,4 +42,95 @@ pub struct Example {
 	pub contribution: ContributionId,
 	/// The tokens, as the base model's tokenizer produced them.
 	pub tokens: Vec<u32>,
+}
+
+/// Why a datanet version cannot be trained on, or training failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FactoryError {
+	#[error("cannot read {path}: {source}")]
+	Io {
+		path: PathBuf,
+		source: std::io::Error,
+	},
+	/// The manifest is not the JSON the factory reads, or describes an
+	/// impossible version (duplicate ids or content, a bad hash).
+	#[error("manifest {path}: {reason}")]
+	Manifest { path: PathBuf, reason: String },
+	/// A payload's bytes do not hash to the content hash the chain recorded.
+	#[error(
+		"contribution {} does not match its content hash: expected {expected}, payload at {path} hashes to {found}",
+		.contribution.0
+	)]
+	HashMismatch {
+		contribution: ContributionId,
+		path: PathBuf,
+		expected: String,
+		found: String,
+	},
+	/// The payloads hash to a different version than the manifest claims.
+	#[error("the payloads' merkle root is {found} but the manifest names {expected}")]
+	MerkleRootMismatch { expected: String, found: String },
+	#[error("contribution {} is not UTF-8 text", .0.0)]
+	NotText(ContributionId),
+	#[error("invalid training configuration: {0}")]
+	Config(String),
+	/// Too few tokens to train on (every example needs two tokens: an input
+	/// and the token it predicts).
+	#[error("nothing to train on: {0}")]
+	NoExamples(String),
+	#[error("training diverged: the loss became {loss} at step {step}")]
+	Diverged { step: usize, loss: f64 },
+	#[error(transparent)]
+	Engine(#[from] EngineError),
+	#[error(transparent)]
+	Adapter(#[from] AdapterError),
+}
+
+impl From<candle_core::Error> for FactoryError {
+	fn from(e: candle_core::Error) -> Self {
+		FactoryError::Engine(EngineError::Tensor(e))
+	}
+}
+
+/// The factory's result type.
+pub type Result<T> = std::result::Result<T, FactoryError>;
+
+/// `0x`-prefixed lowercase hex, as the chain's JSON shows hashes.
+pub fn hex_hash(hash: &[u8; 32]) -> String {
+	let mut out = String::with_capacity(66);
+	out.push_str("0x");
+	for byte in hash {
+		out.push_str(&format!("{byte:02x}"));
+	}
+	out
+}
+
+/// The inverse of [`hex_hash`]; the `0x` prefix is optional.
+pub fn parse_hex_hash(text: &str) -> Option<[u8; 32]> {
+	let digits = text.strip_prefix("0x").unwrap_or(text);
+	if digits.len() != 64 || !digits.is_ascii() {
+		return None;
+	}
+	let mut hash = [0u8; 32];
+	for (byte, pair) in hash.iter_mut().zip(digits.as_bytes().chunks_exact(2)) {
+		let pair = std::str::from_utf8(pair).ok()?;
+		*byte = u8::from_str_radix(pair, 16).ok()?;
+	}
+	Some(hash)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn hex_round_trips() {
+		let hash: [u8; 32] = std::array::from_fn(|i| (i * 9) as u8);
+		let text = hex_hash(&hash);
+		assert_eq!(text.len(), 66);
+		assert_eq!(parse_hex_hash(&text), Some(hash));
+		assert_eq!(parse_hex_hash(&text[2..]), Some(hash));
+		assert_eq!(parse_hex_hash("0x12"), None);
+		assert_eq!(parse_hex_hash(&format!("0x{}", "zz".repeat(32))), None);
+	}
 }
