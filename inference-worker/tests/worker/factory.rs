@@ -378,3 +378,57 @@ fn the_same_seed_gives_bit_identical_adapter_bytes() {
 	assert_eq!(first, adapter_bytes(11, "b"));
 	assert_ne!(first, adapter_bytes(12, "c"));
 }
+
+#[test]
+fn the_train_command_writes_a_loadable_adapter_and_prints_the_summary() {
+	let t = tiny(Architecture::Llama);
+	let dir = tempfile::tempdir().unwrap();
+	let manifest = write_datanet(dir.path(), &repetitive_corpus(4));
+	let out = dir.path().join("adapter");
+	let model_dir = t.dir.path().join("model");
+	let run = |targets: &str| {
+		std::process::Command::new(env!("CARGO_BIN_EXE_openledger-worker"))
+			.arg("train")
+			.args(["--model".as_ref(), model_dir.as_os_str()])
+			.args(["--manifest".as_ref(), manifest.as_os_str()])
+			.args(["--out".as_ref(), out.as_os_str()])
+			.args(["--model-id", BASE_ID, "--targets", targets])
+			.args([
+				"--epochs",
+				"1",
+				"--rank",
+				"2",
+				"--lr",
+				"0.01",
+				"--holdout",
+				"0",
+			])
+			.env("RUST_LOG", "warn")
+			.output()
+			.unwrap()
+	};
+
+	let refused = run("q_proj,w_proj");
+	assert!(!refused.status.success());
+	let stderr = String::from_utf8_lossy(&refused.stderr);
+	assert!(stderr.contains("w_proj"), "{stderr}");
+
+	let output = run("q_proj,v_proj");
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(output.status.success(), "{stderr}");
+	let stdout = String::from_utf8(output.stdout).unwrap();
+	let version = DatanetVersion::load(&manifest, None).unwrap();
+	assert!(stdout.contains(&hex_hash(&version.merkle_root)), "{stdout}");
+	assert!(
+		stdout.contains("training set (nothing held out)"),
+		"{stdout}"
+	);
+	let weights = std::fs::read(out.join(ADAPTER_WEIGHTS_FILE)).unwrap();
+	assert!(
+		stdout.contains(&hex_hash(&blake2_256(&weights))),
+		"{stdout}"
+	);
+	let loaded = load_peft_adapter("cli", &out, &t.base_info(), &limits()).unwrap();
+	assert_eq!(loaded.targets, vec![LoraTarget::Q, LoraTarget::V]);
+	assert_eq!(loaded.max_rank, 2);
+}
