@@ -47,7 +47,9 @@
 //! the SCALE-encoded voucher (user, worker, model id u32 LE, `expires_at`
 //! block u32 LE, `cumulative_fee_cap` u128 LE). Wallets that sign raw bytes
 //! the polkadot.js way wrap them as `<Bytes>` ++ payload ++ `</Bytes>`
-//! ([`wrap_for_wallet`]); the chain accepts either form.
+//! ([`wrap_for_wallet`]); the chain accepts either form, and the charge that
+//! carries the signature says which ([`PayloadForm`]), so each voucher costs
+//! one signature check.
 
 extern crate alloc;
 
@@ -214,6 +216,40 @@ impl<AccountId: Encode, Balance: Encode, BlockNumber: Encode>
 		payload.extend_from_slice(genesis_hash);
 		self.encode_to(&mut payload);
 		payload
+	}
+}
+
+/// The bytes a user actually signed for a voucher: its payload as it is, or
+/// wrapped the way browser wallets sign raw bytes.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+pub enum PayloadForm {
+	/// [`Voucher::signing_payload`] itself (keystores, subxt-signer).
+	#[codec(index = 0)]
+	Raw,
+	/// [`wrap_for_wallet`] of the payload (polkadot.js `signRaw`).
+	#[codec(index = 1)]
+	Wallet,
+}
+
+impl PayloadForm {
+	/// The message a signature in this form covers.
+	pub fn message(self, payload: Vec<u8>) -> Vec<u8> {
+		match self {
+			Self::Raw => payload,
+			Self::Wallet => wrap_for_wallet(&payload),
+		}
 	}
 }
 

@@ -30,6 +30,10 @@ pub const LIQUIDITY_SHARE: Perbill = Perbill::from_percent(5);
 /// from the ecosystem pool.
 pub const PROTOCOL_POOL_SEED: Balance = crate::configs::EXISTENTIAL_DEPOSIT;
 
+/// The credit pot's balance at genesis: the existential deposit, taken from
+/// the ecosystem pool, so that credit can always leave it in full.
+pub const CREDIT_POT_SEED: Balance = crate::configs::EXISTENTIAL_DEPOSIT;
+
 /// What each dev account starts with, carved out of the ecosystem pool.
 pub const DEV_ACCOUNT_BALANCE: Balance = 1_000_000 * OPEN;
 
@@ -48,12 +52,14 @@ pub fn allocation(dev_accounts: &[AccountId]) -> Vec<(AccountId, Balance)> {
 	.fold(0, |sum: Balance, part| sum.saturating_add(share(part)));
 	// The ecosystem pool takes whatever the others leave, so rounding can
 	// never mint above or below the cap. It also seeds the protocol pool with
-	// the existential deposit: fee shares and dust smaller than that must be
-	// able to land there from the first block.
+	// the existential deposit (fee shares and dust smaller than that must be
+	// able to land there from the first block), and the credit pot (the
+	// attribution pallet keeps it alive when credit leaves it).
 	let ecosystem = TOTAL_SUPPLY_CAP
 		.saturating_sub(others)
 		.saturating_sub(dev_total)
-		.saturating_sub(PROTOCOL_POOL_SEED);
+		.saturating_sub(PROTOCOL_POOL_SEED)
+		.saturating_sub(CREDIT_POT_SEED);
 
 	let mut minted = vec![
 		(pools::account(pools::COMMUNITY), share(COMMUNITY_SHARE)),
@@ -62,6 +68,7 @@ pub fn allocation(dev_accounts: &[AccountId]) -> Vec<(AccountId, Balance)> {
 		(pools::account(pools::TEAM), share(TEAM_SHARE)),
 		(pools::account(pools::LIQUIDITY), share(LIQUIDITY_SHARE)),
 		(pools::account(pools::PROTOCOL), PROTOCOL_POOL_SEED),
+		(pools::account(pools::CREDIT_POT), CREDIT_POT_SEED),
 	];
 	minted.extend(
 		dev_accounts

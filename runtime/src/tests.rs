@@ -72,13 +72,15 @@ fn pools_hold_the_design_allocation() {
 		assert_eq!(free(pools::INVESTORS), 182_900_000 * OPEN);
 		assert_eq!(free(pools::TEAM), 150_000_000 * OPEN);
 		assert_eq!(free(pools::LIQUIDITY), 50_000_000 * OPEN);
-		// The twelve well-known dev accounts and the protocol pool's existential
-		// deposit are funded from the ecosystem pool.
+		// The twelve well-known dev accounts and the existential deposits of
+		// the protocol pool and the credit pot are funded from the ecosystem
+		// pool.
 		assert_eq!(
 			free(pools::ECOSYSTEM),
-			100_000_000 * OPEN - 12 * DEV_ACCOUNT_BALANCE - pot_seed
+			100_000_000 * OPEN - 12 * DEV_ACCOUNT_BALANCE - 2 * pot_seed
 		);
 		assert_eq!(free(pools::PROTOCOL), pot_seed);
+		assert_eq!(free(pools::CREDIT_POT), pot_seed);
 		let alice = polkadot_sdk::sp_keyring::Sr25519Keyring::Alice.to_account_id();
 		assert_eq!(Balances::total_balance(&alice), DEV_ACCOUNT_BALANCE);
 		assert_eq!(

@@ -2,6 +2,9 @@
 # Measures the weights of OpenLedger's pallets and rewrites their weights.rs.
 # Builds the node with `runtime-benchmarks` into its own target directory,
 # so the normal build is left alone. Usage: scripts/benchmarks/run.sh [pallet...]
+# With EXTRINSICS=a,b (one pallet), only those benchmarks run and their
+# functions replace the old ones in weights.rs (splice_weights.py), whose
+# header then says so.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 "$OPENLEDGER_ROOT/scripts/setup.sh"
@@ -28,15 +31,27 @@ declare -A weights_file=(
 pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=("${!weights_file[@]}")
 
+extrinsics="${EXTRINSICS:-*}"
+if [ "$extrinsics" != '*' ] && [ ${#pallets[@]} -ne 1 ]; then
+	echo "EXTRINSICS needs exactly one pallet" >&2
+	exit 2
+fi
+
 for pallet in "${pallets[@]}"; do
+	output="${weights_file[$pallet]}"
+	[ "$extrinsics" = '*' ] || output="$(mktemp --suffix=.rs)"
 	"$node" benchmark pallet \
 		--chain dev \
 		--pallet "$pallet" \
-		--extrinsic '*' \
+		--extrinsic "$extrinsics" \
 		--steps "${STEPS:-50}" \
 		--repeat "${REPEAT:-20}" \
 		--wasm-execution compiled \
 		--heap-pages 4096 \
 		--template scripts/benchmarks/weight-template.hbs \
-		--output "${weights_file[$pallet]}"
+		--output "$output"
+	if [ "$extrinsics" != '*' ]; then
+		python3 scripts/benchmarks/splice_weights.py "$output" "${weights_file[$pallet]}"
+		rm "$output"
+	fi
 done

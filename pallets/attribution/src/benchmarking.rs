@@ -5,7 +5,7 @@ use super::*;
 use crate::Pallet as Attribution;
 use alloc::vec::Vec;
 use openledger_primitives::{
-	attribution::{result_hash, scores_root, wrap_for_wallet, SCORE_PPM_WHOLE},
+	attribution::{result_hash, scores_root, wrap_for_wallet, PayloadForm, SCORE_PPM_WHOLE},
 	BondedStake, ModelRegistryInspect, Role,
 };
 use polkadot_sdk::{
@@ -434,7 +434,7 @@ mod benchmarks {
 	}
 
 	/// `u` users, each with a new channel and a wallet-wrapped signature
-	/// (two verifications), and `c` contributors.
+	/// (the longer message), and `c` contributors.
 	#[benchmark]
 	fn settle_batch(
 		u: Linear<1, { T::MaxBatch::get() }>,
@@ -459,6 +459,7 @@ mod benchmarks {
 			let wrapped = wrap_for_wallet(&voucher.signing_payload(genesis.as_ref()));
 			charges.push(UserCharge {
 				signature: T::BenchmarkHelper::sign(&user, &wrapped),
+				form: PayloadForm::Wallet,
 				voucher,
 				fee,
 			});

@@ -5,7 +5,7 @@ use crate::*;
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use openledger_primitives::{
-	attribution::{result_hash, scores_root, wrap_for_wallet, SCORE_PPM_WHOLE},
+	attribution::{result_hash, scores_root, SCORE_PPM_WHOLE},
 	BondedStake, DatanetsInspect, ModelRegistryInspect, PenaltyScore, RewardLedger, Role,
 	SlashReason,
 };
@@ -729,7 +729,8 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_deposit_credit(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-		Self::hold(HoldReason::Credit, &who, amount)?;
+		T::Currency::transfer(&who, &T::CreditPot::get(), amount, Preservation::Preserve)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		Credits::<T>::mutate(&who, |credit| {
 			let credit = credit.get_or_insert_with(Default::default);
 			credit.balance = credit.balance.saturating_add(amount);
@@ -759,7 +760,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(Self::now() >= unlock_at, Error::<T>::CreditStillLocked);
 		// Workers may have charged some of it since it was asked back.
 		let amount = amount.min(credit.balance);
-		Self::release(HoldReason::Credit, &who, amount);
+		T::Currency::transfer(&T::CreditPot::get(), &who, amount, Preservation::Preserve)?;
 		credit.balance = credit.balance.saturating_sub(amount);
 		credit.unlocking = None;
 		Self::store_credit(&who, credit);
@@ -839,6 +840,7 @@ impl<T: Config> Pallet<T> {
 				.checked_add(&charge.fee)
 				.ok_or(Error::<T>::FeeOverflow)?;
 		}
+		T::Currency::transfer(&T::CreditPot::get(), &worker, fee, Preservation::Preserve)?;
 		let platform = T::PlatformFee::get()
 			.checked_mul(&batch.inferences.into())
 			.ok_or(Error::<T>::FeeOverflow)?;
@@ -895,8 +897,9 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Checks one user's voucher and charges its fee from the user's credit
-	/// to `worker`. Returns whether this opened a new channel.
+	/// Checks one user's voucher and charges its fee to the user's credit
+	/// record; the caller moves the batch's total out of the credit pot.
+	/// Returns whether this opened a new channel.
 	fn charge_voucher(
 		worker: &T::AccountId,
 		model: ModelId,
@@ -926,12 +929,9 @@ impl<T: Config> Pallet<T> {
 			.checked_add(&charge.fee)
 			.filter(|spent| *spent <= voucher.cumulative_fee_cap)
 			.ok_or(Error::<T>::VoucherCapExceeded)?;
-		let payload = voucher.signing_payload(genesis);
+		let message = charge.form.message(voucher.signing_payload(genesis));
 		ensure!(
-			charge.signature.verify(payload.as_slice(), &voucher.user)
-				|| charge
-					.signature
-					.verify(wrap_for_wallet(&payload).as_slice(), &voucher.user),
+			charge.signature.verify(message.as_slice(), &voucher.user),
 			Error::<T>::BadVoucherSignature
 		);
 		let mut credit = Credits::<T>::get(&voucher.user).ok_or(Error::<T>::InsufficientCredit)?;
@@ -939,7 +939,6 @@ impl<T: Config> Pallet<T> {
 			.balance
 			.checked_sub(&charge.fee)
 			.ok_or(Error::<T>::InsufficientCredit)?;
-		Self::transfer_held(HoldReason::Credit, &voucher.user, worker, charge.fee)?;
 		Self::store_credit(&voucher.user, credit);
 		let deposit = channel.map_or_else(T::ChannelDeposit::get, |channel| channel.deposit);
 		Channels::<T>::insert(&key, Channel { spent, deposit });
@@ -1019,13 +1018,14 @@ impl<T: Config> Pallet<T> {
 	/// - every queued id is a record in the state the queue says;
 	/// - a challenge has no verifiers or exactly [`Config::VerifierCount`];
 	/// - each account's holds equal its records: fees of its inferences,
-	///   bonds of its challenges, its credit, the deposits of its channels;
-	/// - no credit record is empty, and at most
+	///   bonds of its challenges, the deposits of its channels;
+	/// - the credit pot holds at least the credit records' total, no credit
+	///   record is empty, and at most
 	///   [`Config::BatchRootRetention`] batch records are kept, all issued.
 	#[cfg(any(test, feature = "try-runtime"))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
-		use polkadot_sdk::frame_support::traits::fungible::InspectHold;
+		use polkadot_sdk::frame_support::traits::fungible::{Inspect, InspectHold};
 		type Totals<T> = BTreeMap<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 		fn add<T: Config>(totals: &mut Totals<T>, who: &T::AccountId, amount: BalanceOf<T>) {
 			let entry = totals.entry(who.clone()).or_insert_with(Zero::zero);
@@ -1106,14 +1106,18 @@ impl<T: Config> Pallet<T> {
 			);
 			add::<T>(&mut bonds, &challenge.challenger, challenge.bond);
 		}
-		let mut credits: Totals<T> = BTreeMap::new();
-		for (who, credit) in Credits::<T>::iter() {
+		let mut credits = BalanceOf::<T>::zero();
+		for credit in Credits::<T>::iter_values() {
 			ensure!(
 				!credit.balance.is_zero(),
 				"an empty credit record is stored"
 			);
-			add::<T>(&mut credits, &who, credit.balance);
+			credits = credits.saturating_add(credit.balance);
 		}
+		ensure!(
+			T::Currency::balance(&T::CreditPot::get()) >= credits,
+			"the credit pot does not cover the credit records"
+		);
 		let mut deposits: Totals<T> = BTreeMap::new();
 		for ((_, worker, _, _), channel) in Channels::<T>::iter() {
 			add::<T>(&mut deposits, &worker, channel.deposit);
@@ -1121,7 +1125,6 @@ impl<T: Config> Pallet<T> {
 		for (reason, totals) in [
 			(HoldReason::InferenceFee, &fees),
 			(HoldReason::ChallengeBond, &bonds),
-			(HoldReason::Credit, &credits),
 			(HoldReason::ChannelDeposit, &deposits),
 		] {
 			let reason: T::RuntimeHoldReason = reason.into();

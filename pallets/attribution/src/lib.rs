@@ -77,16 +77,19 @@
 //! touching storage per contribution. Batches make settlement cost grow with
 //! the distinct users and contributors of a period, not with its inferences:
 //!
-//! - A user prepays credit (`deposit_credit`, held under
-//!   [`HoldReason::Credit`]) and signs [`Voucher`]s off chain: cumulative
+//! - A user prepays credit (`deposit_credit`, moved into
+//!   [`Config::CreditPot`] and recorded in [`Credits`]) and signs
+//!   [`Voucher`]s off chain: cumulative
 //!   authorisations for one worker to charge up to a cap for one model,
 //!   valid until an expiry block. Vouchers with the same user, worker, model
 //!   and expiry form a channel; each new one raises its cap.
 //! - The worker calls `settle_batch` with the batch's receipts root, its
 //!   inference count, one `(voucher, signature, fee)` per user (ascending
 //!   accounts) and the influence aggregated per contribution (ascending ids).
-//!   Each voucher is verified once; each user's credit is charged its fee as
-//!   long as the channel's total stays within the cap. The batch total is
+//!   Each voucher's signature is checked once, in the form the charge names
+//!   (raw or wallet-wrapped payload); each user's credit record is charged
+//!   its fee as long as the channel's total stays within the cap, and the
+//!   batch total leaves the credit pot for the worker in one transfer. The batch total is
 //!   split as above with [`Config::PlatformFee`] per inference and the
 //!   contributors paid pro rata to their aggregated scores. The batch's root
 //!   is kept in [`BatchRoots`] for the last [`Config::BatchRootRetention`]
@@ -366,6 +369,13 @@ pub mod pallet {
 		/// Receives the platform fee, the protocol share, dust, and slashes.
 		type ProtocolPool: Get<Self::AccountId>;
 
+		/// Keeps users' prepaid credit for batched inferences. Settling a batch
+		/// then moves its total to the worker in one transfer, whatever the
+		/// number of users. It must exist from genesis (hold at least the
+		/// existential deposit): transfers out of it keep it alive, and
+		/// `try_state` checks that it covers every [`Credits`] balance.
+		type CreditPot: Get<Self::AccountId>;
+
 		/// Signatures of vouchers: the runtime's `MultiSignature`.
 		type Signature: Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>> + Parameter;
 
@@ -479,9 +489,6 @@ pub mod pallet {
 		/// A challenge bond.
 		#[codec(index = 1)]
 		ChallengeBond,
-		/// Prepaid credit for batched inferences.
-		#[codec(index = 2)]
-		Credit,
 		/// A voucher channel's storage deposit.
 		#[codec(index = 3)]
 		ChannelDeposit,
@@ -535,9 +542,10 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// Prepaid credit per user.
+	/// Prepaid credit per user, kept in [`Config::CreditPot`].
 	///
-	/// `Blake2_128Concat`: accounts are user-chosen. Paid by the credit held.
+	/// `Blake2_128Concat`: accounts are user-chosen. Paid by the credit itself:
+	/// the record goes when the balance reaches zero.
 	#[pallet::storage]
 	pub type Credits<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, CreditOf<T>>;
 

@@ -91,8 +91,12 @@ pub const PROTOCOL_POOL: AccountId = AccountId32::new([0x99; 32]);
 pub const POT: AccountId = AccountId32::new([0x98; 32]);
 pub const WORKER_BOND: Balance = 1_000;
 
+/// Keeps users' prepaid credit.
+pub const CREDIT_POT: AccountId = AccountId32::new([0x96; 32]);
+
 parameter_types! {
 	pub const ProtocolPool: AccountId = PROTOCOL_POOL;
+	pub const CreditPot: AccountId = CREDIT_POT;
 }
 
 impl pallet_openledger_staking::Config for Test {
@@ -362,6 +366,7 @@ impl pallet_attribution::Config for Test {
 	type FindAuthor = MockAuthor;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type ProtocolPool = ProtocolPool;
+	type CreditPot = CreditPot;
 	type Signature = MultiSignature;
 	type PlatformFee = ConstU128<PLATFORM_FEE>;
 	type ServeTimeout = ConstU64<SERVE_TIMEOUT>;
@@ -474,7 +479,11 @@ impl ExtBuilder {
 		.chain(VERIFIERS)
 		.chain((1..=USERS).map(user));
 		pallet_balances::GenesisConfig::<Test> {
-			balances: funded.map(|who| (who, START_BALANCE)).collect(),
+			// The credit pot exists from genesis with the existential deposit.
+			balances: funded
+				.map(|who| (who, START_BALANCE))
+				.chain([(CREDIT_POT, 1)])
+				.collect(),
 			..Default::default()
 		}
 		.assimilate_storage(&mut storage)
@@ -693,7 +702,6 @@ pub fn held(who: &AccountId) -> Balance {
 	[
 		crate::HoldReason::InferenceFee,
 		crate::HoldReason::ChallengeBond,
-		crate::HoldReason::Credit,
 		crate::HoldReason::ChannelDeposit,
 	]
 	.into_iter()

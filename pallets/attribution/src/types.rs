@@ -4,7 +4,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use openledger_primitives::{
-	attribution::{Method, ProofCommitment, Voucher},
+	attribution::{Method, PayloadForm, ProofCommitment, Voucher},
 	ContributionId, DeployedModel, FeeSplit, Hash, ModelId,
 };
 use polkadot_sdk::sp_runtime::{
@@ -149,11 +149,11 @@ pub enum Outcome {
 	Voided,
 }
 
-/// A user's prepaid credit for batched inferences, held under
-/// [`crate::HoldReason::Credit`].
+/// A user's prepaid credit for batched inferences, kept in
+/// [`crate::Config::CreditPot`].
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug, Default)]
 pub struct CreditAccount<Balance, BlockNumber> {
-	/// Credit held: what workers may still charge.
+	/// What workers may still charge.
 	pub balance: Balance,
 	/// Credit the user asked back, withdrawable from the block given.
 	/// Workers may charge it until it is withdrawn.
@@ -175,9 +175,10 @@ pub struct Channel<Balance> {
 pub struct UserCharge<AccountId, Balance, BlockNumber, Signature> {
 	/// The user's authorisation.
 	pub voucher: Voucher<AccountId, Balance, BlockNumber>,
-	/// The user's signature of
-	/// [`Voucher::signing_payload`], raw or wallet-wrapped.
+	/// The user's signature of [`Voucher::signing_payload`] in `form`.
 	pub signature: Signature,
+	/// Whether the signature covers the payload raw or wallet-wrapped.
+	pub form: PayloadForm,
 	/// The fees of this batch's inferences for this user.
 	pub fee: Balance,
 }

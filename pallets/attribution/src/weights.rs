@@ -5,6 +5,8 @@
 //! run `scripts/benchmarks/run.sh` instead.
 //! STEPS: `20`, REPEAT: `10`, WASM-EXECUTION: `Compiled`,
 //! CHAIN: `Some("dev")`, CPU: `AMD EPYC`
+//! Re-measured on 2026-11-22 (STEPS `50`, REPEAT `20`, same command with `--extrinsic deposit_credit,withdraw_credit`): deposit_credit, withdraw_credit.
+//! Re-measured on 2026-11-22 (STEPS `20`, REPEAT `10`, same command with `--extrinsic settle_batch`): settle_batch.
 
 // Executed command:
 // /root/.cache/openledger/bench-target/debug/openledger-node
@@ -371,18 +373,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 4119).saturating_mul(n.into()))
 	}
-	/// Storage: `System::Account` (r:1 w:1)
+	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	/// Storage: `Attribution::Credits` (r:1 w:1)
 	/// Proof: `Attribution::Credits` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn deposit_credit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `236`
-		//  Estimated: `3712`
-		// Minimum execution time: 94_460_000 picoseconds.
-		Weight::from_parts(148_019_000, 3712)
+		//  Measured:  `354`
+		//  Estimated: `6196`
+		// Minimum execution time: 86_809_000 picoseconds.
+		Weight::from_parts(90_264_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -399,16 +399,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Attribution::Credits` (r:1 w:1)
 	/// Proof: `Attribution::Credits` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
+	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
 	fn withdraw_credit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `386`
-		//  Estimated: `3712`
-		// Minimum execution time: 87_570_000 picoseconds.
-		Weight::from_parts(135_731_000, 3712)
+		//  Measured:  `466`
+		//  Estimated: `6196`
+		// Minimum execution time: 93_278_000 picoseconds.
+		Weight::from_parts(99_488_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -430,9 +428,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Attribution::Channels` (`max_values`: None, `max_size`: Some(152), added: 2627, mode: `MaxEncodedLen`)
 	/// Storage: `Attribution::Credits` (r:1024 w:1024)
 	/// Proof: `Attribution::Credits` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1025 w:1025)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1027 w:1027)
+	/// Storage: `System::Account` (r:4 w:4)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::CurrentEpoch` (r:1 w:1)
 	/// Proof: `Rewards::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
@@ -444,26 +440,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Rewards::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::Earnings` (r:513 w:513)
 	/// Proof: `Rewards::Earnings` (`max_values`: None, `max_size`: Some(88), added: 2563, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `Attribution::BatchRoots` (r:0 w:1)
 	/// Proof: `Attribution::BatchRoots` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// The range of component `u` is `[1, 1024]`.
 	/// The range of component `c` is `[0, 512]`.
 	fn settle_batch(u: u32, c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0 + c * (209 ±0) + u * (241 ±0)`
-		//  Estimated: `8799 + c * (2933 ±58) + u * (2722 ±29)`
-		// Minimum execution time: 10_529_856_000 picoseconds.
-		Weight::from_parts(39_378_431_888, 8799)
-			// Standard Error: 4_019_870
-			.saturating_add(Weight::from_parts(232_342_424, 0).saturating_mul(u.into()))
-			.saturating_add(T::DbWeight::get().reads(1283_u64))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(u.into())))
+		//  Measured:  `4368 + c * (144 ±0) + u * (72 ±0)`
+		//  Estimated: `11402 + c * (2933 ±58) + u * (2627 ±29)`
+		// Minimum execution time: 9_110_510_000 picoseconds.
+		Weight::from_parts(9_543_071_000, 11402)
+			// Standard Error: 1_171_991
+			.saturating_add(Weight::from_parts(83_286_351, 0).saturating_mul(u.into()))
+			// Standard Error: 2_344_431
+			.saturating_add(Weight::from_parts(21_987_569, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(1282_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
-			.saturating_add(T::DbWeight::get().writes(515_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(u.into())))
+			.saturating_add(T::DbWeight::get().writes(514_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(c.into())))
 			.saturating_add(Weight::from_parts(0, 2933).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(0, 2722).saturating_mul(u.into()))
+			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(u.into()))
 	}
 	/// Storage: `Attribution::Channels` (r:1024 w:1024)
 	/// Proof: `Attribution::Channels` (`max_values`: None, `max_size`: Some(152), added: 2627, mode: `MaxEncodedLen`)
@@ -567,7 +567,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 4119).saturating_mul(n.into()))
 	}
 	fn deposit_credit() -> Weight {
-		Weight::from_parts(148_019_000, 3712)
+		Weight::from_parts(90_264_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -577,21 +577,22 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_credit() -> Weight {
-		Weight::from_parts(135_731_000, 3712)
+		Weight::from_parts(99_488_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn settle_batch(u: u32, c: u32, ) -> Weight {
-		Weight::from_parts(39_378_431_888, 8799)
-			.saturating_add(Weight::from_parts(232_342_424, 0).saturating_mul(u.into()))
-			.saturating_add(ParityDbWeight::get().reads(1283_u64))
-			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(u.into())))
+		Weight::from_parts(9_543_071_000, 11402)
+			.saturating_add(Weight::from_parts(83_286_351, 0).saturating_mul(u.into()))
+			.saturating_add(Weight::from_parts(21_987_569, 0).saturating_mul(c.into()))
+			.saturating_add(ParityDbWeight::get().reads(1282_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
-			.saturating_add(ParityDbWeight::get().writes(515_u64))
-			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(u.into())))
+			.saturating_add(ParityDbWeight::get().writes(514_u64))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(c.into())))
 			.saturating_add(Weight::from_parts(0, 2933).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(0, 2722).saturating_mul(u.into()))
+			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(u.into()))
 	}
 	fn close_channels(n: u32, ) -> Weight {
 		Weight::from_parts(173_486_244, 3712)

@@ -60,6 +60,8 @@ pub mod pools {
 	/// Rewards pot: holds exactly what the rewards ledger owes (fee credits
 	/// and emitted rewards not yet claimed).
 	pub const REWARDS_POT: PalletId = PalletId(*b"ol/rwpot");
+	/// Credit pot: keeps users' prepaid credit for batched inferences.
+	pub const CREDIT_POT: PalletId = PalletId(*b"ol/credt");
 
 	pub fn account(pool: PalletId) -> AccountId {
 		pool.into_account_truncating()
@@ -404,6 +406,7 @@ impl pallet_model_registry::Config for Runtime {
 
 parameter_types! {
 	pub RewardsPotAccount: AccountId = pools::account(pools::REWARDS_POT);
+	pub CreditPotAccount: AccountId = pools::account(pools::CREDIT_POT);
 	pub CommunityPoolAccount: AccountId = pools::account(pools::COMMUNITY);
 	/// Everything the community pool was minted with is emitted.
 	pub EmissionTotal: Balance = crate::genesis_config_presets::COMMUNITY_SHARE.mul_floor(TOTAL_SUPPLY_CAP);
@@ -484,6 +487,7 @@ impl pallet_attribution::Config for Runtime {
 	type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Runtime, Aura>;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type ProtocolPool = ProtocolPoolAccount;
+	type CreditPot = CreditPotAccount;
 	type Signature = openledger_primitives::Signature;
 	type PlatformFee = PlatformFee;
 	type ServeTimeout = ConstU32<{ 5 * MINUTES }>;

@@ -55,7 +55,8 @@ fn credit_is_prepaid_and_taken_back_after_a_delay() {
 		deposit(1, 3_000);
 		deposit(1, 2_000);
 		assert_eq!(Attribution::credit(who.clone()).balance, 5_000);
-		assert_eq!(held(&who), 5_000);
+		assert_eq!(free(&who), START_BALANCE - 5_000);
+		assert_eq!(free(&CREDIT_POT), 1 + 5_000);
 		assert_noop!(
 			Attribution::unlock_credit(signed(&who), 5_001),
 			Error::<Test>::InsufficientCredit
@@ -82,7 +83,7 @@ fn credit_is_prepaid_and_taken_back_after_a_delay() {
 		);
 		run_to_block(unlock_at);
 		assert_ok!(Attribution::withdraw_credit(signed(&who)));
-		assert_eq!(held(&who), 1_000);
+		assert_eq!(free(&CREDIT_POT), 1 + 1_000);
 		assert_eq!(free(&who), START_BALANCE - 1_000);
 		assert_eq!(
 			Attribution::credit(who.clone()),
@@ -96,6 +97,7 @@ fn credit_is_prepaid_and_taken_back_after_a_delay() {
 		assert_ok!(Attribution::withdraw_credit(signed(&who)));
 		assert_eq!(Credits::<Test>::get(&who), None);
 		assert_eq!(free(&who), START_BALANCE);
+		assert_eq!(free(&CREDIT_POT), 1);
 	});
 }
 
@@ -125,6 +127,7 @@ fn a_batch_charges_each_user_once_and_pays_each_contributor_once() {
 		assert_eq!(Attribution::credit(user(1)).balance, 300);
 		assert_eq!(Attribution::credit(user(2)).balance, 500);
 		assert_eq!(free(&user(1)), START_BALANCE - 1_000);
+		assert_eq!(free(&CREDIT_POT), 1 + 2_000 - 1_200);
 		assert_eq!(credited(&OWNER), 180);
 		assert_eq!(credited(&WORKER), 144);
 		assert_eq!(credited(&CONTRIBUTORS[0]), 225);
@@ -187,13 +190,32 @@ fn wallet_wrapped_signatures_are_accepted_and_forgeries_are_not() {
 		let wrapped = wrap_for_wallet(&voucher.signing_payload(genesis.as_ref()));
 		let wallet_signed = UserCharge {
 			signature: MultiSignature::from(user_pair(1).sign(&wrapped)),
+			form: PayloadForm::Wallet,
 			voucher: voucher.clone(),
 			fee: 200,
 		};
+		// Each signature is checked once, in the form the charge names.
+		let wallet_signed_said_raw = UserCharge {
+			form: PayloadForm::Raw,
+			..wallet_signed.clone()
+		};
+		assert_noop!(
+			settle(batch_of(1, vec![wallet_signed_said_raw], &[])),
+			Error::<Test>::BadVoucherSignature
+		);
+		let raw_signed_said_wallet = UserCharge {
+			form: PayloadForm::Wallet,
+			..charge(1, 200, 1_000)
+		};
+		assert_noop!(
+			settle(batch_of(1, vec![raw_signed_said_wallet], &[])),
+			Error::<Test>::BadVoucherSignature
+		);
 		assert_ok!(settle(batch_of(1, vec![wallet_signed], &[])));
 
 		let by_someone_else = UserCharge {
 			signature: sign(2, &voucher),
+			form: PayloadForm::Raw,
 			voucher: voucher.clone(),
 			fee: 200,
 		};
@@ -203,6 +225,7 @@ fn wallet_wrapped_signatures_are_accepted_and_forgeries_are_not() {
 		);
 		let raised = UserCharge {
 			signature: sign(1, &voucher),
+			form: PayloadForm::Raw,
 			voucher: Voucher {
 				cumulative_fee_cap: 10_000,
 				..voucher.clone()
@@ -217,6 +240,7 @@ fn wallet_wrapped_signatures_are_accepted_and_forgeries_are_not() {
 			signature: MultiSignature::from(
 				user_pair(1).sign(&voucher.signing_payload(Hash::repeat_byte(7).as_bytes())),
 			),
+			form: PayloadForm::Raw,
 			voucher,
 			fee: 200,
 		};
@@ -233,6 +257,7 @@ fn vouchers_bind_worker_model_and_time() {
 		deposit(1, 5_000);
 		let signed_charge = |voucher: VoucherOf<Test>, fee| UserCharge {
 			signature: sign(1, &voucher),
+			form: PayloadForm::Raw,
 			voucher,
 			fee,
 		};

@@ -104,6 +104,7 @@ fn every_flow_conserves_open() {
 					let voucher = voucher(n, 1_000, expires_at);
 					UserCharge {
 						signature: sign(n, &voucher),
+						form: PayloadForm::Raw,
 						voucher,
 						fee,
 					}

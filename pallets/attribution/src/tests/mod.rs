@@ -4,7 +4,7 @@
 //! burned, and that the stand-in reward ledger is backed by its pot.
 
 use crate::{mock::*, *};
-use openledger_primitives::attribution::{result_hash, scores_root};
+use openledger_primitives::attribution::{result_hash, scores_root, PayloadForm};
 use polkadot_sdk::{
 	frame_support::{assert_noop, assert_ok, traits::fungible::Inspect},
 	frame_system,
@@ -138,6 +138,7 @@ pub fn charge(n: u8, fee: Balance, cap: Balance) -> UserChargeOf<Test> {
 	let voucher = voucher(n, cap, 50);
 	UserCharge {
 		signature: sign(n, &voucher),
+		form: PayloadForm::Raw,
 		voucher,
 		fee,
 	}

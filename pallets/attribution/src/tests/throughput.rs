@@ -21,12 +21,12 @@ const SCORES_PER_RECEIPT: [u32; 2] = [4, 16];
 /// Most users a batch may hold in the runtime this reports for.
 const MAX_BATCH_USERS: u32 = 1_024;
 /// Distinct contributions a batch credits.
-const BATCH_CONTRIBUTORS: [u32; 2] = [64, 256];
+const BATCH_CONTRIBUTORS: [u32; 3] = [64, 256, 512];
 /// Inferences each user ran in the batch's period.
 const INFERENCES_PER_USER: [u64; 2] = [1, 10];
 /// Bytes one user's charge adds to a batch: a voucher (two accounts, model,
-/// expiry, cap: 88), a signature (65) and a fee (16).
-const CHARGE_BYTES: u64 = 169;
+/// expiry, cap: 88), a signature (65), its payload form (1) and a fee (16).
+const CHARGE_BYTES: u64 = 170;
 
 /// Milliseconds of compute: ref time is counted in picoseconds.
 fn millis(weight: Weight) -> f64 {

@@ -80,10 +80,13 @@ fn try_state_catches_queues_that_disagree_with_the_records() {
 }
 
 #[test]
-fn try_state_catches_credit_and_channel_records_that_disagree_with_holds() {
+fn try_state_catches_credit_the_pot_does_not_cover_and_channel_deposits_not_held() {
 	ExtBuilder::build().execute_with(|| {
 		deposit(1, 1_000);
-		Credits::<Test>::mutate(user(1), |credit| credit.as_mut().unwrap().balance = 999);
+		// The pot holds its existential deposit and the 1,000.
+		Credits::<Test>::mutate(user(1), |credit| credit.as_mut().unwrap().balance = 1_001);
+		assert_ok!(Attribution::do_try_state());
+		Credits::<Test>::mutate(user(1), |credit| credit.as_mut().unwrap().balance = 1_002);
 		assert!(Attribution::do_try_state().is_err());
 	});
 	ExtBuilder::build().execute_with(|| {
