@@ -11,10 +11,14 @@ use openledger_inference_worker::attribution::gradient::{
 	build_index, AttributionIndex, GradientError, ProjectionParams, TrainingCheckpoint,
 	INDEX_FILE_NAME,
 };
+use openledger_inference_worker::attribution::proof::{
+	verify, Attribution, MethodParams, ProofContext,
+};
 use openledger_inference_worker::engine::{Architecture, Execution, Llama, LoraPair, LoraWeights};
 use openledger_inference_worker::factory::Example;
 use openledger_inference_worker::fixtures::{random_lora, AdapterSpec};
-use openledger_primitives::{merkle, ContributionId};
+use openledger_primitives::attribution::SCORE_PPM_WHOLE;
+use openledger_primitives::{merkle, ContributionId, Hash, Method};
 use polkadot_sdk::sp_crypto_hashing::blake2_256;
 
 use crate::common::*;
@@ -347,6 +351,60 @@ fn a_continued_pattern_is_credited_to_the_contribution_that_taught_it() {
 			);
 		}
 	}
+	receipt_recomputes_from_the_saved_index(&t.model, &index, adapter, &pattern(2));
+}
+
+/// The worker's receipt for a continuation of `p`, checked by a verifier
+/// that loads the index from disk and recomputes on two threads.
+fn receipt_recomputes_from_the_saved_index(
+	model: &Llama,
+	index: &AttributionIndex,
+	adapter: &LoraWeights,
+	p: &[u32],
+) {
+	let (prompt, output) = ([p[1], p[2], p[3], p[4]], [p[0], p[1], p[2], p[3]]);
+	let lambda_fp = 1 << 14;
+	let context = ProofContext {
+		// The adapter's identity here; the worker hashes its weights file.
+		adapter_hash: Hash::from(blake2_256(&adapter_values(adapter).encode())),
+		attribution_index_root: index.root(),
+		method: Method::Gradient,
+		params: MethodParams {
+			projection_seed: index.params().seed,
+			lambda_fp,
+			fixed_point_frac_bits: index.params().frac_bits,
+		},
+	};
+	let raw = in_pool(1, || {
+		index.score(model, adapter, &prompt, &output, lambda_fp)
+	})
+	.unwrap();
+	let receipt = Attribution::from_raw_scores(&context, &raw, 16);
+	let owner = receipt.scores.iter().max_by_key(|(_, ppm)| *ppm).unwrap();
+	assert_eq!(owner.0, ContributionId(2), "{:?}", receipt.scores);
+	assert!(receipt.scores.iter().map(|(_, ppm)| ppm).sum::<u32>() <= SCORE_PPM_WHOLE);
+
+	let dir = tempfile::tempdir().unwrap();
+	index.save(dir.path()).unwrap();
+	let output_hash = Hash::from(blake2_256(&output.encode()));
+	let verification = in_pool(2, || {
+		verify(&receipt, &output_hash, &context, 16, |expected| {
+			let loaded = AttributionIndex::load(dir.path())?;
+			assert_eq!(loaded.root(), expected.attribution_index_root);
+			loaded.score(model, adapter, &prompt, &output, expected.params.lambda_fp)
+		})
+	})
+	.unwrap();
+	assert!(verification.matches(), "{:?}", verification.mismatches);
+}
+
+fn adapter_values(adapter: &LoraWeights) -> Vec<u32> {
+	adapter
+		.pairs()
+		.flat_map(|(_, _, pair)| [pair.a().clone(), pair.b_t().clone()])
+		.flat_map(|t| t.flatten_all().unwrap().to_vec1::<f32>().unwrap())
+		.map(f32::to_bits)
+		.collect()
 }
 
 #[test]
