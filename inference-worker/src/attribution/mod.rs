@@ -8,6 +8,15 @@
 //! - [`proof`]: scores in parts per million, the proof commitment and the
 //!   result hash as `openledger_primitives::attribution` lays them out, and
 //!   the check that a receipt recomputes.
+//!
+//! ## Receipts
+//!
+//! Both methods produce raw integer scores per contribution
+//! (`BTreeMap<ContributionId, u128>`) against an index stored next to the
+//! adapter and committed to by its root. [`proof::Attribution`] turns them
+//! into what `submit_receipt` takes; a verifier or challenger holding the
+//! same adapter and index runs [`proof::verify`] with a closure that
+//! recomputes the raw scores, and compares result hashes.
 
 pub mod gradient;
 pub mod proof;
