@@ -526,6 +526,44 @@ mod tests {
 	}
 
 	#[test]
+	fn weight_is_length_over_occurrences_split_over_distinct_contributions() {
+		let quote = [7, 8, 9, 10, 11];
+		let examples = [
+			example(1, &[1, 7, 8, 9, 10, 11, 2]),
+			example(1, &[7, 8, 9, 10, 11]),
+			example(2, &[3, 7, 8, 9, 10, 11]),
+			example(3, &[7, 8, 9]),
+		];
+		let built = index(&examples, 4);
+		let spans = built.maximal_spans(&quote);
+		assert_eq!(spans.len(), 1);
+		assert_eq!(spans[0].occurrences, 3);
+		assert_eq!(
+			spans[0].contributions,
+			vec![ContributionId(1), ContributionId(2)]
+		);
+		let weight = (5u128 << RARITY_FRAC_BITS) / 3;
+		assert_eq!(spans[0].weight, weight);
+		let raw = built.raw_scores(&quote);
+		let expected: BTreeMap<ContributionId, u128> = [(1, weight / 2), (2, weight / 2)]
+			.into_iter()
+			.map(|(id, score)| (ContributionId(id), score))
+			.collect();
+		assert_eq!(raw, expected);
+	}
+
+	#[test]
+	fn an_empty_datanet_credits_nothing() {
+		let built = index(&[], 1);
+		assert_eq!(built.document_count(), 0);
+		assert!(built.raw_scores(&[1, 2, 3]).is_empty());
+		assert!(built
+			.attribute(&[1, 2, 3], Hash::zero(), 32)
+			.scores
+			.is_empty());
+	}
+
+	#[test]
 	fn zero_min_span_is_refused() {
 		assert!(matches!(
 			SpanIndex::build_with(&[], SpanParams { min_span: 0 }),
