@@ -59,7 +59,9 @@ impl Verification {
 /// produces the raw per-contribution scores of `expected.method` in that
 /// context (the span index or the gradient index, run on the same prompt and
 /// output); its error is returned as is. At most `max_scores` scores are
-/// kept, as the worker must have done.
+/// kept, as the worker must have done. The output itself is the caller's to
+/// check: the tokens `recompute` attributes must be the ones that hash to
+/// `output_hash`.
 pub fn verify<E>(
 	claimed: &Attribution,
 	output_hash: &Hash,
