@@ -34,7 +34,23 @@ install_rust_targets() {
 	rustup component list --installed | grep -q '^rust-src' || { say "adding rust-src"; rustup component add rust-src; }
 }
 
+# The contributor-path script and its end-to-end test use @polkadot/api
+# from npm, pinned by scripts/polkadotjs/package-lock.json.
+install_polkadotjs() {
+	local dir="$OPENLEDGER_ROOT/scripts/polkadotjs"
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		say "installing Node.js and npm"
+		as_root apt-get update -qq
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+	fi
+	if [ ! -d "$dir/node_modules/@polkadot/api" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+		say "installing @polkadot/api into scripts/polkadotjs"
+		npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+	fi
+}
+
 install_debian_packages
 install_rust_targets
+install_polkadotjs
 mkdir -p "$CARGO_TARGET_DIR"
 say "ready (builds go to $CARGO_TARGET_DIR)"

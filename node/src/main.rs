@@ -1,5 +1,8 @@
 //! `openledger-node`: a validator and full node of the OpenLedger chain.
 
+// `sc_cli::Result` is the framework's: its large error type is not ours to box.
+#![allow(clippy::result_large_err)]
+
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod chain_spec;

@@ -5,6 +5,10 @@
 //! the named trainer, publishes an adapter and Ferdie, a bonded worker,
 //! serves it.
 
+// The event derive's `crate_path` reads as an unused import when expanded
+// from `registry_event!`.
+#![allow(unused_imports)]
+
 mod common;
 
 use common::{event_of, fetch, on_hold, submit_finalized, AtBlock, TestNode, OPEN};
@@ -14,6 +18,7 @@ use subxt::{
 	dynamic::{self, Value},
 	events::DecodeAsEvent,
 	ext::{scale_decode::DecodeAsType, scale_value::Composite},
+	rpcs::rpc_params,
 	utils::AccountId32,
 };
 use subxt_signer::sr25519::{dev, Keypair};
@@ -22,9 +27,6 @@ const PALLET: &str = "ModelRegistry";
 
 macro_rules! registry_event {
 	($name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
-		// The derive's `crate_path` reads as an unused import when expanded
-		// from a macro.
-		#[allow(unused_imports)]
 		#[derive(Debug, DecodeAsType)]
 		#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 		struct $name {
@@ -349,8 +351,40 @@ async fn stakers_approve_a_model_that_then_deploys_and_is_served() {
 		deposit.is_some_and(|d| d > 0),
 		"Ferdie's serving entry holds a deposit"
 	);
+
+	// The same lineage as typed JSON, through the node's custom RPC.
+	let lineage: serde_json::Value = node
+		.rpc_client
+		.request("openledger_modelLineage", rpc_params![model])
+		.await
+		.expect("openledger_modelLineage answers");
+	assert_eq!(lineage["model"], model);
+	assert_eq!(lineage["status"], "Deployed");
+	assert_eq!(lineage["baseModel"]["name"], "SmolLM2-135M-Instruct");
+	assert_eq!(lineage["baseModel"]["weightsHash"], hex(&weights_hash));
+	let versions = lineage["datanetVersions"].as_array().expect("datanet versions");
+	assert_eq!(versions.len(), 1);
+	assert_eq!(versions[0]["datanet"], datanet);
+	assert_eq!(versions[0]["version"], 1);
+	let adapters = lineage["adapters"].as_array().expect("adapters");
+	assert_eq!(adapters.len(), 1);
+	assert_eq!(adapters[0]["version"], 1);
+	assert_eq!(adapters[0]["adapterHash"], hex(&adapter_hash));
+	assert_eq!(adapters[0]["attributionIndexRoot"], hex(&index_root));
+	let unknown: serde_json::Value = node
+		.rpc_client
+		.request("openledger_modelLineage", rpc_params![model + 100])
+		.await
+		.expect("openledger_modelLineage answers for an unknown model");
+	assert!(unknown.is_null(), "an unknown model has no lineage: {unknown}");
+
 	println!(
 		"model {model}: approved at #{} by 30000 OPEN of votes, adapter v1 served by Ferdie",
 		proposed.ends_at
 	);
+}
+
+fn hex(bytes: &[u8]) -> String {
+	let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+	format!("0x{digits}")
 }

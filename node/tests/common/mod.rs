@@ -3,8 +3,8 @@
 //! loopback ports and hands back clients connected to them.
 //!
 //! Every test binary compiles its own copy of this module and uses only part
-//! of it, hence the `dead_code` allowance.
-#![allow(dead_code)]
+//! of it, hence the `dead_code` and `unused_imports` allowances.
+#![allow(dead_code, unused_imports)]
 
 use std::{
 	fmt,
@@ -499,7 +499,7 @@ pub async fn free_balance(at: &AtBlock, who: &AccountId32) -> u128 {
 	let account = dynamic::storage::<(AccountId32,), AccountInfo>("System", "Account");
 	let value = at
 		.storage()
-		.fetch(account, (who.clone(),))
+		.fetch(account, (*who,))
 		.await
 		.unwrap_or_else(|e| {
 			panic!(
@@ -544,7 +544,7 @@ pub fn fee_paid(events: &ExtrinsicEvents<PolkadotConfig>) -> TransactionFeePaid 
 pub async fn on_hold(at: &AtBlock, who: &AccountId32) -> u128 {
 	let account = dynamic::storage::<(AccountId32,), AccountInfo>("System", "Account");
 	at.storage()
-		.fetch(account, (who.clone(),))
+		.fetch(account, (*who,))
 		.await
 		.expect("System.Account is readable")
 		.decode()

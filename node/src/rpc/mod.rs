@@ -1,5 +1,9 @@
 //! JSON-RPC methods beyond the standard ones every Substrate node serves.
 
+mod openledger;
+
+pub use openledger::{OpenLedger, OpenLedgerApiServer};
+
 use std::sync::Arc;
 
 use jsonrpsee::RpcModule;
@@ -18,8 +22,10 @@ pub struct FullDeps<C, P> {
 	pub pool: Arc<P>,
 }
 
-/// The node's extra RPC methods: account nonces (`system_accountNextIndex`)
-/// and fee estimates (`payment_queryInfo`, `payment_queryFeeDetails`).
+/// The node's extra RPC methods: account nonces (`system_accountNextIndex`),
+/// fee estimates (`payment_queryInfo`, `payment_queryFeeDetails`) and
+/// OpenLedger's accounts of contributors and models as JSON
+/// (`openledger_contributor`, `openledger_modelLineage`).
 pub fn create_full<C, P>(
 	deps: FullDeps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -32,6 +38,7 @@ where
 		+ 'static,
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
 		+ pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
+		+ frame_support::view_functions::runtime_api::RuntimeViewFunction<Block>
 		+ BlockBuilder<Block>,
 	P: TransactionPool + 'static,
 {
@@ -41,6 +48,7 @@ where
 	let FullDeps { client, pool } = deps;
 	let mut module = RpcModule::new(());
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(OpenLedger::new(client).into_rpc())?;
 	Ok(module)
 }
