@@ -9,7 +9,9 @@
 //! Run with `cargo bench -p openledger-inference-worker --bench worker_bench`.
 //! `OPENLEDGER_BENCH_ONLY=decode` runs only the decode throughput section;
 //! `OPENLEDGER_BENCH_FORMATS=int8,dense` limits it to those weight formats
-//! (names as `{:?}` prints them, any case).
+//! (names as `{:?}` prints them, any case); `OPENLEDGER_BENCH_ROUNDS=5`
+//! measures each decode throughput 5 times and reports the best (the build
+//! machine is shared, and other work only ever slows a round down).
 //! Uses `$OPENLEDGER_MODEL` or `~/.cache/openledger/models/SmolLM2-135M-Instruct.Q4_1.gguf`
 //! (see `scripts/fetch-model.sh`); without it, a tiny random model.
 
@@ -21,7 +23,9 @@ use candle_core::Device;
 use openledger_inference_worker::adapters::{
 	AdapterLimits, AdapterRegistry, BaseModelInfo, LoadedAdapter,
 };
+use openledger_inference_worker::engine::chat::{ChatMessage, ChatTemplate};
 use openledger_inference_worker::engine::sampling::argmax;
+use openledger_inference_worker::engine::tokenizer::TextTokenizer;
 use openledger_inference_worker::engine::{
 	Architecture, BatchRow, Llama, LoadOptions, LoraWeights, WeightFormat,
 };
@@ -128,6 +132,38 @@ fn batched_decode(
 	}
 }
 
+const QUESTION: &str = "What is the capital of France?";
+const EXPECTED_ANSWER: &str = "The capital of France is Paris.";
+
+/// The model's greedy answer to [`QUESTION`], at most 24 tokens.
+fn greedy_answer(model: &Llama, tokenizer: &TextTokenizer) -> String {
+	let template = ChatTemplate::for_tokenizer(tokenizer).expect("chat template");
+	let text = template
+		.render(&[ChatMessage::new("user", QUESTION)], true)
+		.expect("render prompt");
+	let mut feed = tokenizer.encode(&text, false).expect("encode prompt");
+	let mut cache = model.new_cache(feed.len() + 24);
+	let mut answer = Vec::new();
+	for _ in 0..24 {
+		let mut rows = [BatchRow {
+			tokens: &feed,
+			cache: &mut cache,
+			lora: None,
+		}];
+		let logits = model
+			.forward(&mut rows)
+			.and_then(|l| Ok(l.to_vec2::<f32>()?))
+			.expect("forward pass");
+		let next = argmax(&logits[0]);
+		if tokenizer.is_eos(next) {
+			break;
+		}
+		answer.push(next);
+		feed = vec![next];
+	}
+	tokenizer.decode(&answer).expect("decode answer")
+}
+
 /// Whether `OPENLEDGER_BENCH_FORMATS` (if set) names `format`.
 fn format_selected(format: WeightFormat) -> bool {
 	match std::env::var("OPENLEDGER_BENCH_FORMATS") {
@@ -136,6 +172,23 @@ fn format_selected(format: WeightFormat) -> bool {
 			.any(|name| name.trim().eq_ignore_ascii_case(&format!("{format:?}"))),
 		Err(_) => true,
 	}
+}
+
+/// The fastest of `OPENLEDGER_BENCH_ROUNDS` (default 1) measurements.
+fn best_of_rounds(measure: impl Fn() -> Throughput) -> Throughput {
+	let rounds = std::env::var("OPENLEDGER_BENCH_ROUNDS")
+		.ok()
+		.and_then(|r| r.parse::<usize>().ok())
+		.unwrap_or(1)
+		.max(1);
+	let mut best = measure();
+	for _ in 1..rounds {
+		let next = measure();
+		if next.wall > best.wall {
+			best = next;
+		}
+	}
+	best
 }
 
 /// Rows sorted so that each adapter's rows are adjacent, as the scheduler does.
@@ -199,10 +252,25 @@ fn main() {
 		.collect(),
 		None => vec![(WeightFormat::Dense, model.clone())],
 	};
+	let tokenizer = model_path()
+		.map(|path| TextTokenizer::for_model(&path, None, model.config()).expect("tokenizer"));
 	for (format, model) in &formats {
-		let one = batched_decode(model, &[prompt(1, PROMPT_LEN, vocab)], &[None], 128);
+		if let Some(tokenizer) = &tokenizer {
+			let answer = greedy_answer(model, tokenizer);
+			let verdict = if answer.trim() == EXPECTED_ANSWER {
+				"as expected"
+			} else {
+				"DIFFERS"
+			};
+			println!(
+				"{:10} \"{QUESTION}\" -> {answer:?} ({verdict})",
+				format!("{format:?}")
+			);
+		}
+		let one =
+			best_of_rounds(|| batched_decode(model, &[prompt(1, PROMPT_LEN, vocab)], &[None], 128));
 		let prompts16: Vec<_> = (0..16).map(|i| prompt(i, PROMPT_LEN, vocab)).collect();
-		let sixteen = batched_decode(model, &prompts16, &[None; 16], 64);
+		let sixteen = best_of_rounds(|| batched_decode(model, &prompts16, &[None; 16], 64));
 		println!(
 			"{:10} one stream {one} = {:.2}x llama.cpp (goal >= 0.7x) | 16 batched {sixteen} = {:.2}x (goal >= 3x)",
 			format!("{format:?}"),

@@ -23,10 +23,29 @@ use super::{EngineError, Result};
 const BLOCK: usize = 32;
 /// Bytes of nibbles per block.
 const NIBBLE_BYTES: usize = BLOCK / 2;
-/// Activation rows one kernel call handles.
+/// Most activation rows one kernel call handles.
 const MAX_ROWS: usize = 8;
-/// Weight rows one kernel call handles.
+/// Most weight rows one kernel call handles.
 const WEIGHT_ROWS: usize = 2;
+
+/// Activation rows per kernel call for rows of `k` values: up to
+/// [`MAX_ROWS`], as many as stay in the L1 cache together while the kernel
+/// streams through them once per weight row.
+fn kernel_rows(k: usize) -> usize {
+	const L1_BUDGET: usize = 24 << 10;
+	(L1_BUDGET / (4 * k)).clamp(1, MAX_ROWS)
+}
+
+/// Weight rows per kernel call for `rows` activation rows: two keep two
+/// dot products in flight for a single stream; past 4 rows the
+/// accumulators of one weight row fill the registers.
+fn weight_rows_for(rows: usize) -> usize {
+	if rows > 4 {
+		1
+	} else {
+		WEIGHT_ROWS
+	}
+}
 
 /// A `[rows, cols]` matrix of 4-bit weights with per-block scale and minimum.
 #[derive(Clone, Debug)]
@@ -197,11 +216,13 @@ impl Int4Matrix {
 	/// `columns` meanwhile.
 	unsafe fn columns(&self, x: &[f32], m: usize, columns: Range<usize>, out: &OutPtr) {
 		let (n, k) = (self.rows, self.cols);
-		for first in (0..m).step_by(MAX_ROWS) {
-			let rows = MAX_ROWS.min(m - first);
+		let tile = kernel_rows(k);
+		for first in (0..m).step_by(tile) {
+			let rows = tile.min(m - first);
 			let x_tile = &x[first * k..(first + rows) * k];
-			for j in columns.clone().step_by(WEIGHT_ROWS) {
-				let pair = WEIGHT_ROWS.min(columns.end - j);
+			let step = weight_rows_for(rows);
+			for j in columns.clone().step_by(step) {
+				let pair = step.min(columns.end - j);
 				let mut dots = [[0f32; MAX_ROWS]; WEIGHT_ROWS];
 				self.dot_rows(x_tile, rows, j..j + pair, &mut dots);
 				for (w, dots_w) in dots.iter().enumerate().take(pair) {
@@ -238,22 +259,24 @@ impl Int4Matrix {
 		#[cfg(target_arch = "x86_64")]
 		{
 			macro_rules! dispatch {
-				($kernel:ident, $($r:literal),*) => {
+				($kernel:ident, pairs: $($p:literal),*; singles: $($r:literal),*) => {
+					// SAFETY (every arm): the CPU supports the kernel's
+					// instructions (checked by `level`) and the slices hold
+					// what it reads (asserted above).
 					match (pair, rows) {
-						$(
-							// SAFETY: the CPU supports the kernel's
-							// instructions (checked by `level`) and the
-							// slices hold what it reads (asserted above).
-							(2, $r) => { unsafe { x86::$kernel::<2, $r>(x.as_ptr(), k, nibbles.as_ptr(), scales.as_ptr(), dots) }; return; },
-							(1, $r) => { unsafe { x86::$kernel::<1, $r>(x.as_ptr(), k, nibbles.as_ptr(), scales.as_ptr(), dots) }; return; },
-						)*
+						$((2, $p) => { unsafe { x86::$kernel::<2, $p>(x.as_ptr(), k, nibbles.as_ptr(), scales.as_ptr(), dots) }; return; },)*
+						$((1, $r) => { unsafe { x86::$kernel::<1, $r>(x.as_ptr(), k, nibbles.as_ptr(), scales.as_ptr(), dots) }; return; },)*
 						_ => {},
 					}
 				};
 			}
 			match x86::level() {
-				x86::Level::Avx512 => dispatch!(rows_avx512, 1, 2, 3, 4, 5, 6, 7, 8),
-				x86::Level::Avx2 => dispatch!(rows_avx2, 1, 2, 3, 4, 5, 6, 7, 8),
+				x86::Level::Avx512 => {
+					dispatch!(rows_avx512, pairs: 1, 2, 3, 4; singles: 1, 2, 3, 4, 5, 6, 7, 8)
+				},
+				x86::Level::Avx2 => {
+					dispatch!(rows_avx2, pairs: 1, 2, 3, 4; singles: 1, 2, 3, 4, 5, 6, 7, 8)
+				},
 				x86::Level::Baseline => {},
 			}
 		}
@@ -341,6 +364,9 @@ mod x86 {
 	/// The CPU must support AVX-512F and F16C; `x` must point to `R` rows of
 	/// `k` floats, `nibbles` to `J·k/2` bytes and `scales` to `J·k/16` halves.
 	#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+	// Accumulators are indexed [weight row][activation row] from loops
+	// nested the other way round, which iterators cannot express.
+	#[allow(clippy::needless_range_loop)]
 	pub(super) unsafe fn rows_avx512<const J: usize, const R: usize>(
 		x: *const f32,
 		k: usize,
@@ -387,6 +413,9 @@ mod x86 {
 	/// The CPU must support AVX2, FMA and F16C; pointers as for
 	/// [`rows_avx512`].
 	#[target_feature(enable = "avx2,fma,f16c")]
+	// Accumulators are indexed [weight row][activation row] from loops
+	// nested the other way round, which iterators cannot express.
+	#[allow(clippy::needless_range_loop)]
 	pub(super) unsafe fn rows_avx2<const J: usize, const R: usize>(
 		x: *const f32,
 		k: usize,
@@ -511,10 +540,11 @@ mod tests {
 	}
 
 	/// Odd weight-row counts exercise the single-row kernel; row counts
-	/// past 8 the activation tiles; sizes past `1 << 16` the threads.
+	/// past 8 the activation tiles; sizes past `1 << 16` the threads; 1536
+	/// columns the tiles cut short to stay in the L1 cache.
 	#[test]
 	fn matches_dequantized_matmul_for_every_row_count() {
-		for (n, k) in [(71usize, 96usize), (300, 256)] {
+		for (n, k) in [(71usize, 96usize), (300, 256), (21, 1536)] {
 			let w = Tensor::randn(0f32, 0.1, (n, k), &Device::Cpu).unwrap();
 			let q = Int4Matrix::quantize(&w).unwrap();
 			let dense = q.dequantize(&Device::Cpu).unwrap();
