@@ -115,6 +115,13 @@ pub(crate) fn attend_group(
 	scores: &mut Vec<f32>,
 ) {
 	#[cfg(target_arch = "x86_64")]
+	if x86::has_avx512() {
+		// SAFETY: the CPU was checked to support AVX-512F, AVX2 and FMA.
+		return unsafe {
+			x86::attend_group_avx512(queries, keys, values, span, scale, out, scores)
+		};
+	}
+	#[cfg(target_arch = "x86_64")]
 	if x86::has_avx2_fma() {
 		// SAFETY: the CPU was checked to support AVX2 and FMA.
 		return unsafe { x86::attend_group(queries, keys, values, span, scale, out, scores) };
@@ -140,6 +147,25 @@ mod x86 {
 		scores: &mut Vec<f32>,
 	) {
 		super::attend_group_portable(queries, keys, values, span, scale, out, scores)
+	}
+
+	/// As [`attend_group`], with 16-lane vectors.
+	#[target_feature(enable = "avx512f,avx2,fma")]
+	pub(super) fn attend_group_avx512(
+		queries: &[f32],
+		keys: &[f32],
+		values: &[f32],
+		span: GroupSpan,
+		scale: f32,
+		out: &mut [f32],
+		scores: &mut Vec<f32>,
+	) {
+		super::attend_group_portable(queries, keys, values, span, scale, out, scores)
+	}
+
+	pub(super) fn has_avx512() -> bool {
+		static DETECTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+		*DETECTED.get_or_init(|| has_avx2_fma() && std::arch::is_x86_feature_detected!("avx512f"))
 	}
 
 	pub(crate) fn has_avx2_fma() -> bool {
