@@ -15,11 +15,14 @@
 //! - [`factory`]: ModelFactory, LoRA fine-tuning on datanet payloads.
 //! - [`attribution`]: which contributions influenced an output (gradient and
 //!   span methods) and the proof commitment a receipt carries.
+//! - [`blobs`]: datanet payloads stored by content hash, checked on the way
+//!   in and out.
 //! - [`fixtures`]: tiny random models and adapters written to disk, for tests
 //!   and benchmarks that must not depend on downloaded weights.
 
 pub mod adapters;
 pub mod attribution;
+pub mod blobs;
 pub mod engine;
 pub mod factory;
 pub mod fixtures;

@@ -2,6 +2,7 @@
 //! [`GenerationRequest`]s for the [`Scheduler`], adapter calls go to the
 //! [`AdapterRegistry`], and results become OpenAI-shaped JSON or SSE.
 
+mod blobs;
 mod error;
 mod openai;
 
@@ -20,6 +21,7 @@ use axum::{Json, Router};
 use futures::stream::{self, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
+pub use blobs::blob_routes;
 pub use error::ApiError;
 use openai::*;
 
@@ -64,7 +66,17 @@ pub async fn serve(
 	state: Arc<AppState>,
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-	axum::serve(listener, router(state))
+	serve_router(listener, router(state), shutdown).await
+}
+
+/// Serves `routes` (the API, with or without [`blob_routes`]) on `listener`
+/// until `shutdown` completes.
+pub async fn serve_router(
+	listener: tokio::net::TcpListener,
+	routes: Router,
+	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+	axum::serve(listener, routes)
 		.with_graceful_shutdown(shutdown)
 		.await
 }

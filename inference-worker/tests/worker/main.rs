@@ -5,6 +5,7 @@ mod adapters;
 mod attribution_gradient;
 mod attribution_span;
 mod batching;
+mod blobs;
 mod common;
 mod engine;
 mod factory;
