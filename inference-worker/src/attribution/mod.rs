@@ -17,7 +17,11 @@
 //! into what `submit_receipt` takes; a verifier or challenger holding the
 //! same adapter and index runs [`proof::verify`] with a closure that
 //! recomputes the raw scores, and compares result hashes.
+//! [`receipt::AdapterIndexes`] holds both indexes of an adapter, writes and
+//! reads them beside it, and attributes one inference by either method
+//! against the root the chain records for the adapter.
 
 pub mod gradient;
 pub mod proof;
+pub mod receipt;
 pub mod span;

@@ -9,6 +9,9 @@ use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device};
 use clap::{Args, Parser, Subcommand};
 use openledger_inference_worker::adapters::{AdapterLimits, AdapterRegistry, BaseModelInfo};
+use openledger_inference_worker::attribution::gradient::ProjectionParams;
+use openledger_inference_worker::attribution::receipt::AdapterIndexes;
+use openledger_inference_worker::blobs::BlobStore;
 use openledger_inference_worker::engine::chat::ChatTemplate;
 use openledger_inference_worker::engine::tokenizer::TextTokenizer;
 use openledger_inference_worker::engine::{Llama, LoadOptions, LoraTarget, WeightFormat};
@@ -38,6 +41,7 @@ enum Command {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Weights {
 	Dense,
+	Int4,
 	Int8,
 	Quantized,
 	AsStored,
@@ -93,13 +97,21 @@ struct ServeArgs {
 	/// Refuse `/v1/load_lora_adapter` and `/v1/unload_lora_adapter`.
 	#[arg(long)]
 	no_runtime_lora: bool,
-	/// How weight matrices are held: `int8` (8-bit weights, f32
-	/// activations; CPU), `dense` (f32), `quantized` (candle's GGUF kernels,
-	/// Q4_1/Q5_x re-encoded as Q8_0 on the CPU) or `as-stored`. By default
-	/// int8 for GGUF on the CPU, quantized for GGUF on a GPU, dense for
-	/// safetensors.
+	/// How weight matrices are held: `int4` (GGUF Q4_0/Q4_1 kept 4-bit,
+	/// other matrices 8-bit, f32 activations; CPU), `int8` (8-bit weights,
+	/// f32 activations; CPU), `dense` (f32), `quantized` (candle's GGUF
+	/// kernels, Q4_1/Q5_x re-encoded as Q8_0 on the CPU) or `as-stored`. By
+	/// default int4 for GGUF on the CPU, quantized for GGUF on a GPU, dense
+	/// for safetensors.
 	#[arg(long, value_enum)]
 	weights: Option<Weights>,
+	/// Where `PUT`/`GET /v1/blobs/{hash}` keep datanet payloads (the
+	/// factory's blob directory); without it the blob routes are off.
+	#[arg(long)]
+	blob_dir: Option<PathBuf>,
+	/// Largest blob accepted, in MiB.
+	#[arg(long, default_value_t = 64)]
+	max_blob_mib: usize,
 }
 
 fn main() -> Result<()> {
@@ -143,6 +155,7 @@ fn serve(args: ServeArgs) -> Result<()> {
 	let device = parse_device(&args.device)?;
 	let format = args.weights.map(|w| match w {
 		Weights::Dense => WeightFormat::Dense,
+		Weights::Int4 => WeightFormat::Int4,
 		Weights::Int8 => WeightFormat::Int8,
 		Weights::Quantized => WeightFormat::Quantized,
 		Weights::AsStored => WeightFormat::AsStored,
@@ -219,6 +232,14 @@ fn serve(args: ServeArgs) -> Result<()> {
 		created: http::unix_now(),
 	});
 
+	let mut routes = http::router(state);
+	if let Some(dir) = &args.blob_dir {
+		let store = BlobStore::open(dir, args.max_blob_mib.saturating_mul(1 << 20))
+			.with_context(|| format!("opening the blob store {}", dir.display()))?;
+		tracing::info!(dir = %dir.display(), "serving blobs");
+		routes = routes.merge(http::blob_routes(Arc::new(store)));
+	}
+
 	let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
 	runtime.block_on(async move {
 		let address = format!("{}:{}", args.host, args.port);
@@ -230,7 +251,7 @@ fn serve(args: ServeArgs) -> Result<()> {
 			let _ = tokio::signal::ctrl_c().await;
 			tracing::info!("shutting down");
 		};
-		http::serve(listener, state, shutdown)
+		http::serve_router(listener, routes, shutdown)
 			.await
 			.context("serving HTTP")
 	})
@@ -283,9 +304,41 @@ struct TrainArgs {
 	/// `cpu` or `cuda:N` (needs the `cuda` feature).
 	#[arg(long, default_value = "cpu")]
 	device: String,
+	/// Dimension of the gradient index's random projection.
+	#[arg(long, default_value_t = 256)]
+	projection_dim: u32,
+	/// Seed of the random projection; by default the training seed.
+	#[arg(long)]
+	projection_seed: Option<u64>,
+	/// Fractional bits of the gradient index's fixed-point numbers.
+	#[arg(long, default_value_t = 16)]
+	frac_bits: u8,
+	/// DataInf damping λ of gradient scores (0: plain TracIn).
+	#[arg(long, default_value_t = 0.25)]
+	lambda: f64,
 }
 
 impl TrainArgs {
+	fn projection(&self, config: &TrainConfig) -> ProjectionParams {
+		ProjectionParams {
+			seed: self.projection_seed.unwrap_or(config.seed),
+			dim: self.projection_dim,
+			frac_bits: self.frac_bits,
+		}
+	}
+
+	/// λ in the index's fixed point.
+	fn lambda_fp(&self) -> Result<u32> {
+		let scaled = (self.lambda * f64::from(1u32 << self.frac_bits.min(31))).round();
+		if !(0.0..=f64::from(u32::MAX)).contains(&scaled) {
+			bail!(
+				"--lambda {} does not fit the index's fixed point",
+				self.lambda
+			);
+		}
+		Ok(scaled as u32)
+	}
+
 	fn config(&self) -> Result<TrainConfig> {
 		let defaults = TrainConfig::default();
 		let target_modules = if self.targets.is_empty() {
@@ -330,8 +383,9 @@ fn train(args: TrainArgs) -> Result<()> {
 	let tokenizer =
 		TextTokenizer::for_model(&args.model, args.tokenizer.as_deref(), model.config())
 			.context("loading the tokenizer")?;
+	let lambda_fp = args.lambda_fp()?;
 	let examples = version.examples(&tokenizer, config.max_seq_len)?;
-	let split = factory::split_examples(examples, config.holdout_fraction, config.seed)?;
+	let split = factory::split_examples(examples.clone(), config.holdout_fraction, config.seed)?;
 	let outcome = factory::train(&model, split, &config, factory::Progress::Terminal)?;
 	let base_model = args
 		.model_id
@@ -341,6 +395,25 @@ fn train(args: TrainArgs) -> Result<()> {
 		factory::write_training_output(&args.out, &outcome, &version, &config, &base_model)
 			.with_context(|| format!("writing {}", args.out.display()))?;
 	print_summary(&report, &args.out);
+	let indexes = AdapterIndexes::build(
+		&model,
+		&outcome.checkpoints,
+		&outcome.train_examples,
+		&examples,
+		args.projection(&config),
+		lambda_fp,
+	)
+	.context("building the attribution indexes")?;
+	let summary = indexes.write(&args.out).with_context(|| {
+		format!(
+			"writing the attribution indexes into {}",
+			args.out.display()
+		)
+	})?;
+	println!(
+		"attribution index root {} (gradient {}, span {}): publish it with the adapter",
+		summary.attribution_index_root, summary.gradient_root, summary.span_root
+	);
 	Ok(())
 }
 

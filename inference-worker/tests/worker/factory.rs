@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 use candle_core::Var;
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use openledger_inference_worker::adapters::{load_peft_adapter, ADAPTER_WEIGHTS_FILE};
+use openledger_inference_worker::attribution::proof::verify;
+use openledger_inference_worker::attribution::receipt::{
+	AdapterIndexes, ReceiptError, INDEXES_FILE_NAME, MAX_SCORES,
+};
 use openledger_inference_worker::engine::{Architecture, Execution, LoraTarget};
 use openledger_inference_worker::factory::{
 	batch_loss, hex_hash, sequence_losses, split_examples, train, write_training_output,
@@ -13,8 +17,9 @@ use openledger_inference_worker::factory::{
 	TRAINING_REPORT_FILE,
 };
 use openledger_inference_worker::fixtures::{random_lora, AdapterSpec};
+use openledger_primitives::attribution::Method;
 use openledger_primitives::merkle::merkle_root;
-use openledger_primitives::ContributionId;
+use openledger_primitives::{ContributionId, Hash};
 use polkadot_sdk::sp_crypto_hashing::blake2_256;
 
 use crate::common::*;
@@ -431,4 +436,51 @@ fn the_train_command_writes_a_loadable_adapter_and_prints_the_summary() {
 	let loaded = load_peft_adapter("cli", &out, &t.base_info(), &limits()).unwrap();
 	assert_eq!(loaded.targets, vec![LoraTarget::Q, LoraTarget::V]);
 	assert_eq!(loaded.max_rank, 2);
+
+	// Both attribution indexes sit beside the adapter, under the root the
+	// command printed for publishing.
+	let indexes = AdapterIndexes::read(&out).unwrap();
+	let root = format!("{:?}", indexes.root());
+	assert!(
+		stdout.contains(&format!("attribution index root {root}")),
+		"{stdout}"
+	);
+	assert_eq!(indexes.summary().attribution_index_root, root);
+
+	// A receipt of either method carries that root and verifies.
+	let tokenizer = &t.tokenizer;
+	let prompt = tokenizer.encode("the cat", false).unwrap();
+	let output = tokenizer.encode(" sat on the mat.", false).unwrap();
+	let adapter_hash = Hash::from(blake2_256(&weights));
+	let output_hash = Hash::from(blake2_256(b" sat on the mat."));
+	for method in [Method::Span, Method::Gradient] {
+		let receipt = indexes
+			.attribute(
+				method,
+				&t.model,
+				&loaded.weights,
+				adapter_hash,
+				&prompt,
+				&output,
+			)
+			.unwrap();
+		assert_eq!(receipt.proof.attribution_index_root, indexes.root());
+		assert!(!receipt.scores.is_empty(), "{method:?} credits someone");
+		let expected = indexes.proof_context(method, adapter_hash);
+		let checked = verify(&receipt, &output_hash, &expected, MAX_SCORES, |_| {
+			indexes.raw_scores(method, &t.model, &loaded.weights, &prompt, &output)
+		})
+		.unwrap();
+		assert!(checked.matches(), "{method:?}: {:?}", checked.mismatches);
+	}
+
+	// A summary that names another root is caught on reading.
+	let summary_path = out.join(INDEXES_FILE_NAME);
+	let summary = std::fs::read_to_string(&summary_path).unwrap();
+	let forged = summary.replace(&root[2..6], "ffff");
+	std::fs::write(&summary_path, forged).unwrap();
+	assert!(matches!(
+		AdapterIndexes::read(&out),
+		Err(ReceiptError::RootMismatch { .. })
+	));
 }
