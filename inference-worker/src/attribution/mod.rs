@@ -17,11 +17,18 @@
 //! into what `submit_receipt` takes; a verifier or challenger holding the
 //! same adapter and index runs [`proof::verify`] with a closure that
 //! recomputes the raw scores, and compares result hashes.
-//! [`receipt::AdapterIndexes`] holds both indexes of an adapter, writes and
-//! reads them beside it, and attributes one inference by either method
-//! against the root the chain records for the adapter.
+//!
+//! Two modules put these together for a trained adapter:
+//! - [`indexes`]: both indexes of an adapter, written and read beside it,
+//!   under the one attribution index root the chain records for the adapter
+//!   (`blake2_256(domain ‖ gradient_root ‖ span_root)`);
+//! - [`receipt`]: the per-inference entry point, [`receipt::AttributedAdapter`],
+//!   which turns prompt and output tokens into an [`receipt::InferenceReceipt`]
+//!   (scores, proof, output hash of the output tokens, result hash) and
+//!   checks a claimed one field by field.
 
 pub mod gradient;
+pub mod indexes;
 pub mod proof;
 pub mod receipt;
 pub mod span;

@@ -1,251 +1,273 @@
-//! One adapter's attribution indexes, as ModelFactory writes them beside the
-//! adapter, and the receipt attribution of one inference against them.
+//! The attribution of one inference, as a worker puts it in a receipt and a
+//! verifier or challenger recomputes it.
 //!
-//! An adapter has a gradient index ([`gradient::AttributionIndex`]) and a
-//! span index ([`SpanIndex`]), and the chain records one attribution index
-//! root per adapter version, which every receipt's proof must carry. That
-//! root commits to both:
+//! [`AttributedAdapter`] is a trained adapter directory loaded for
+//! attribution: its LoRA weights, the hash of its weights file and its two
+//! indexes ([`AdapterIndexes`]). [`AttributedAdapter::attribute`] turns the
+//! prompt and output tokens of one inference into an [`InferenceReceipt`]:
+//! the method, at most [`MAX_SCORES`] scores in parts per million, the proof
+//! commitment, the output hash and the result hash that `submit_receipt`
+//! and `challenge` compare. [`AttributedAdapter::verify`] recomputes a
+//! claimed receipt and names every field that differs.
 //!
-//! `root = blake2_256("openledger/attribution-indexes/v1" ‖ gradient_root ‖ span_root)`
+//! ## The output hash
 //!
-//! so a receipt of either method is checked against the same root, and a
-//! verifier that loads the two index files recomputes it. The method's own
-//! parameters (projection seed, damping `lambda_fp`, fixed-point fractional
-//! bits; zero seed and lambda for spans) are in the proof beside it.
-//! `attribution_indexes.json` beside the index files records the roots and
-//! the damping the worker scores with.
+//! `output_hash = blake2_256(SCALE(output_tokens))`: the SCALE encoding of
+//! the output's token ids as a `Vec<u32>` (compact length, then each id as
+//! 4 bytes little-endian). The tokens, not the text, are hashed because
+//! they are what both methods attribute, and one text has many
+//! tokenizations: hashing the tokens pins the exact input an honest
+//! recomputation must use. A receipt file carries the prompt and output
+//! tokens so that anyone holding the base model and the adapter directory
+//! can recompute it.
+//!
+//! ## What is deterministic
+//!
+//! The adapter is loaded in f32, exactly as written, whatever dtype serving
+//! keeps it in: gradient scores depend on the weights they differentiate.
+//! The base model must be loaded the same way (same weight format and kind
+//! of backend) by worker and verifier; span scores depend on the tokens
+//! only.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use codec::Encode;
 use openledger_primitives::attribution::Method;
-use openledger_primitives::{ContributionId, Hash};
+use openledger_primitives::{ContributionId, Hash, ProofCommitment};
 use polkadot_sdk::sp_crypto_hashing::blake2_256;
 use serde::{Deserialize, Serialize};
 
-use super::gradient::{
-	build_index, AttributionIndex, GradientError, ProjectionParams, TrainingCheckpoint,
+use super::indexes::{AdapterIndexes, IndexesError};
+use super::proof::{verify, Attribution, Mismatch};
+use crate::adapters::{
+	load_peft_adapter, AdapterError, AdapterLimits, BaseModelInfo, ADAPTER_WEIGHTS_FILE,
 };
-use super::proof::{Attribution, MethodParams, ProofContext};
-use super::span::{SpanError, SpanIndex, SPAN_METHOD_PARAMS};
 use crate::engine::{Llama, LoraWeights};
-use crate::factory::{Checkpoint, Example};
 
 /// The most scores a receipt may carry: the runtime's `MaxScores`.
 pub const MAX_SCORES: usize = 32;
 
-/// Domain separator of [`combined_root`].
-pub const INDEXES_CONTEXT: &[u8] = b"openledger/attribution-indexes/v1";
-
-/// The file beside an adapter naming its indexes' roots and parameters.
-pub const INDEXES_FILE_NAME: &str = "attribution_indexes.json";
-
-/// The attribution index root the chain records for an adapter with these
-/// two indexes.
-pub fn combined_root(gradient_root: &Hash, span_root: &Hash) -> Hash {
-	let mut preimage = Vec::with_capacity(INDEXES_CONTEXT.len() + 64);
-	preimage.extend_from_slice(INDEXES_CONTEXT);
-	preimage.extend_from_slice(gradient_root.as_bytes());
-	preimage.extend_from_slice(span_root.as_bytes());
-	Hash::from(blake2_256(&preimage))
+/// The output hash of an inference that produced `output_tokens` (see the
+/// module docs).
+pub fn output_hash(output_tokens: &[u32]) -> Hash {
+	Hash::from(blake2_256(&output_tokens.encode()))
 }
 
-/// Why an adapter's indexes could not be written, read or used.
+/// Why an inference could not be attributed or a receipt checked.
 #[derive(Debug, thiserror::Error)]
 pub enum ReceiptError {
 	#[error(transparent)]
-	Gradient(#[from] GradientError),
+	Indexes(#[from] IndexesError),
 	#[error(transparent)]
-	Span(#[from] SpanError),
-	#[error("{path}: {reason}")]
-	Summary { path: PathBuf, reason: String },
-	#[error("{path} names root {claimed}, but the index files give {found}")]
-	RootMismatch {
+	Adapter(#[from] AdapterError),
+	#[error("cannot read {path}: {source}")]
+	Io {
 		path: PathBuf,
-		claimed: String,
-		found: String,
+		source: std::io::Error,
 	},
 }
 
-/// What `attribution_indexes.json` holds: every root in `0x` hex, and the
-/// parameters receipts are computed with.
+/// One inference's receipt: what `submit_receipt` takes beside the token
+/// counts, the result hash it implies, and the tokens it was computed from.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct IndexesSummary {
-	/// The adapter's on-chain attribution index root ([`combined_root`]).
-	pub attribution_index_root: String,
-	pub gradient_root: String,
-	pub span_root: String,
-	pub projection_seed: u64,
-	pub projection_dim: u32,
-	pub fixed_point_frac_bits: u8,
-	/// DataInf damping λ of gradient scores, fixed point with
-	/// `fixed_point_frac_bits` fractional bits (0: plain TracIn).
-	pub lambda_fp: u32,
-	pub span_min_tokens: u32,
+pub struct InferenceReceipt {
+	pub method: Method,
+	/// `(contribution, ppm)` by increasing contribution, at most
+	/// [`MAX_SCORES`].
+	pub scores: Vec<(ContributionId, u32)>,
+	pub proof: ProofCommitment,
+	/// [`output_hash`] of `output_tokens`.
+	pub output_hash: Hash,
+	/// `blake2_256(SCALE(output_hash, method, scores, proof))`: what honest
+	/// re-execution reproduces.
+	pub result_hash: Hash,
+	pub prompt_tokens: Vec<u32>,
+	pub output_tokens: Vec<u32>,
 }
 
-fn hex(hash: &Hash) -> String {
-	format!("0x{}", hex_digits(hash.as_bytes()))
+impl InferenceReceipt {
+	/// The receipt of `attribution`, computed for `output_tokens` generated
+	/// after `prompt_tokens`.
+	pub fn new(attribution: Attribution, prompt_tokens: &[u32], output_tokens: &[u32]) -> Self {
+		let output_hash = output_hash(output_tokens);
+		Self {
+			result_hash: attribution.result_hash(&output_hash),
+			method: attribution.method,
+			scores: attribution.scores,
+			proof: attribution.proof,
+			output_hash,
+			prompt_tokens: prompt_tokens.to_vec(),
+			output_tokens: output_tokens.to_vec(),
+		}
+	}
+
+	/// The result hash the chain computes from the receipt's output hash,
+	/// method, scores and proof (which `result_hash` should equal).
+	pub fn implied_result_hash(&self) -> Hash {
+		self.attribution().result_hash(&self.output_hash)
+	}
+
+	/// The receipt's attribution: method, scores and proof.
+	pub fn attribution(&self) -> Attribution {
+		Attribution {
+			method: self.method,
+			scores: self.scores.clone(),
+			proof: self.proof,
+		}
+	}
 }
 
-fn hex_digits(bytes: &[u8]) -> String {
-	bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+/// A receipt field in which a claimed receipt differs from the recomputed
+/// one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReceiptField {
+	/// The output tokens do not hash to the claimed output hash.
+	OutputHash,
+	/// A field of the attribution or its proof commitment.
+	Attribution(Mismatch),
+	/// The claimed result hash, or the one the chain computes from the
+	/// claimed fields, is not the honest one.
+	ResultHash,
 }
 
-/// An adapter's two indexes and the damping its gradient scores use.
-pub struct AdapterIndexes {
-	pub gradient: AttributionIndex,
-	pub span: SpanIndex,
-	pub lambda_fp: u32,
+impl ReceiptField {
+	/// The field's name in the receipt JSON (`proof.` for the commitment's).
+	pub fn name(self) -> &'static str {
+		match self {
+			Self::OutputHash => "output_hash",
+			Self::ResultHash => "result_hash",
+			Self::Attribution(mismatch) => match mismatch {
+				Mismatch::Method => "method",
+				Mismatch::ProofMethod => "proof.method",
+				Mismatch::AdapterHash => "proof.adapter_hash",
+				Mismatch::AttributionIndexRoot => "proof.attribution_index_root",
+				Mismatch::ProjectionSeed => "proof.projection_seed",
+				Mismatch::LambdaFp => "proof.lambda_fp",
+				Mismatch::FixedPointFracBits => "proof.fixed_point_frac_bits",
+				Mismatch::Scores => "scores",
+				Mismatch::ScoresRoot => "proof.scores_root",
+			},
+		}
+	}
 }
 
-impl AdapterIndexes {
-	/// Builds both indexes of a freshly trained adapter: the gradient index
-	/// from the training `checkpoints` and the examples trained on, the span
-	/// index over every example of the datanet version (`corpus`).
-	pub fn build(
-		model: &Llama,
-		checkpoints: &[Checkpoint],
-		trained_on: &[Example],
-		corpus: &[Example],
-		projection: ProjectionParams,
-		lambda_fp: u32,
-	) -> Result<Self, ReceiptError> {
-		let checkpoints: Vec<TrainingCheckpoint<'_>> = checkpoints
-			.iter()
-			.map(|checkpoint| TrainingCheckpoint {
-				lr: checkpoint.lr,
-				lora: &checkpoint.lora,
-			})
-			.collect();
+/// The outcome of [`AttributedAdapter::verify`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptCheck {
+	/// The receipt an honest worker produces for the claimed tokens.
+	pub expected: InferenceReceipt,
+	/// Every field in which the claim differs, in [`ReceiptField`] order;
+	/// empty when it matches.
+	pub differing: Vec<ReceiptField>,
+}
+
+impl ReceiptCheck {
+	pub fn matches(&self) -> bool {
+		self.differing.is_empty()
+	}
+}
+
+/// A trained adapter loaded for attribution: its weights in f32, the
+/// BLAKE2b-256 of its weights file (the proof's `adapter_hash`) and its
+/// indexes.
+pub struct AttributedAdapter {
+	pub lora: LoraWeights,
+	pub adapter_hash: Hash,
+	pub indexes: AdapterIndexes,
+}
+
+impl AttributedAdapter {
+	/// Loads the adapter ModelFactory wrote into `adapter_dir` for `base`,
+	/// with its indexes.
+	pub fn load(adapter_dir: &Path, base: &BaseModelInfo) -> Result<Self, ReceiptError> {
+		let weights_path = adapter_dir.join(ADAPTER_WEIGHTS_FILE);
+		let weights = std::fs::read(&weights_path).map_err(|source| ReceiptError::Io {
+			path: weights_path,
+			source,
+		})?;
+		let limits = AdapterLimits {
+			max_rank: usize::MAX,
+			cache_bytes: usize::MAX,
+			dtype: candle_core::DType::F32,
+		};
+		let loaded = load_peft_adapter("attribution", adapter_dir, base, &limits)?;
 		Ok(Self {
-			gradient: build_index(model, &checkpoints, trained_on, projection)?,
-			span: SpanIndex::build(corpus)?,
-			lambda_fp,
+			lora: loaded.weights,
+			adapter_hash: Hash::from(blake2_256(&weights)),
+			indexes: AdapterIndexes::read(adapter_dir)?,
 		})
 	}
 
-	/// The root the chain records for the adapter.
-	pub fn root(&self) -> Hash {
-		combined_root(&self.gradient.root(), &self.span.root())
-	}
-
-	pub fn summary(&self) -> IndexesSummary {
-		let projection = self.gradient.params();
-		IndexesSummary {
-			attribution_index_root: hex(&self.root()),
-			gradient_root: hex(&self.gradient.root()),
-			span_root: hex(&self.span.root()),
-			projection_seed: projection.seed,
-			projection_dim: projection.dim,
-			fixed_point_frac_bits: projection.frac_bits,
-			lambda_fp: self.lambda_fp,
-			span_min_tokens: self.span.params().min_span,
-		}
-	}
-
-	/// Writes both index files and `attribution_indexes.json` into
-	/// `adapter_dir`.
-	pub fn write(&self, adapter_dir: &Path) -> Result<IndexesSummary, ReceiptError> {
-		self.gradient.save(adapter_dir)?;
-		self.span.write(adapter_dir)?;
-		let summary = self.summary();
-		let path = adapter_dir.join(INDEXES_FILE_NAME);
-		let json = serde_json::to_string_pretty(&summary).map_err(|e| ReceiptError::Summary {
-			path: path.clone(),
-			reason: e.to_string(),
-		})?;
-		std::fs::write(&path, json).map_err(|e| ReceiptError::Summary {
-			path,
-			reason: e.to_string(),
-		})?;
-		Ok(summary)
-	}
-
-	/// Reads the indexes ModelFactory wrote into `adapter_dir`, checking
-	/// that the files give the roots `attribution_indexes.json` names.
-	pub fn read(adapter_dir: &Path) -> Result<Self, ReceiptError> {
-		let path = adapter_dir.join(INDEXES_FILE_NAME);
-		let summary_error = |reason: String| ReceiptError::Summary {
-			path: path.clone(),
-			reason,
-		};
-		let text = std::fs::read_to_string(&path).map_err(|e| summary_error(e.to_string()))?;
-		let summary: IndexesSummary =
-			serde_json::from_str(&text).map_err(|e| summary_error(e.to_string()))?;
-		let indexes = Self {
-			gradient: AttributionIndex::load(adapter_dir)?,
-			span: SpanIndex::read(adapter_dir)?,
-			lambda_fp: summary.lambda_fp,
-		};
-		let found = indexes.summary();
-		if found != summary {
-			return Err(ReceiptError::RootMismatch {
-				path,
-				claimed: summary.attribution_index_root,
-				found: found.attribution_index_root,
-			});
-		}
-		Ok(indexes)
-	}
-
-	/// The proof context of `method`'s receipts for the adapter whose
-	/// weights file hashes to `adapter_hash`.
-	pub fn proof_context(&self, method: Method, adapter_hash: Hash) -> ProofContext {
-		let params = match method {
-			Method::Span => SPAN_METHOD_PARAMS,
-			Method::Gradient => {
-				let projection = self.gradient.params();
-				MethodParams {
-					projection_seed: projection.seed,
-					lambda_fp: self.lambda_fp,
-					fixed_point_frac_bits: projection.frac_bits,
-				}
-			},
-		};
-		ProofContext {
-			adapter_hash,
-			attribution_index_root: self.root(),
-			method,
-			params,
-		}
-	}
-
-	/// Raw per-contribution influence of `output` (generated after `prompt`
-	/// by `model` with `adapter`) by `method`.
-	pub fn raw_scores(
-		&self,
-		method: Method,
-		model: &Llama,
-		adapter: &LoraWeights,
-		prompt: &[u32],
-		output: &[u32],
-	) -> Result<BTreeMap<ContributionId, u128>, ReceiptError> {
-		Ok(match method {
-			Method::Span => self.span.raw_scores(output),
-			Method::Gradient => {
-				self.gradient
-					.score(model, adapter, prompt, output, self.lambda_fp)?
-			},
-		})
-	}
-
-	/// The receipt attribution of one inference: scores in parts per
-	/// million (at most [`MAX_SCORES`]) and the proof commitment.
+	/// The receipt of an inference that answered `prompt_tokens` with
+	/// `output_tokens`, attributed by `method` with `model` (the base the
+	/// adapter was trained on).
 	pub fn attribute(
 		&self,
-		method: Method,
 		model: &Llama,
-		adapter: &LoraWeights,
-		adapter_hash: Hash,
-		prompt: &[u32],
-		output: &[u32],
-	) -> Result<Attribution, ReceiptError> {
-		let raw = self.raw_scores(method, model, adapter, prompt, output)?;
-		Ok(Attribution::from_raw_scores(
-			&self.proof_context(method, adapter_hash),
-			&raw,
-			MAX_SCORES,
+		method: Method,
+		prompt_tokens: &[u32],
+		output_tokens: &[u32],
+	) -> Result<InferenceReceipt, ReceiptError> {
+		let raw = self.raw_scores(model, method, prompt_tokens, output_tokens)?;
+		let context = self.indexes.proof_context(method, self.adapter_hash);
+		Ok(InferenceReceipt::new(
+			Attribution::from_raw_scores(&context, &raw, MAX_SCORES),
+			prompt_tokens,
+			output_tokens,
 		))
+	}
+
+	/// Recomputes `claimed` from its own tokens and method with this
+	/// adapter and its indexes, and names every field that differs.
+	pub fn verify(
+		&self,
+		model: &Llama,
+		claimed: &InferenceReceipt,
+	) -> Result<ReceiptCheck, ReceiptError> {
+		let (prompt, output) = (&claimed.prompt_tokens, &claimed.output_tokens);
+		let context = self
+			.indexes
+			.proof_context(claimed.method, self.adapter_hash);
+		let honest_output_hash = output_hash(output);
+		let verification = verify(
+			&claimed.attribution(),
+			&honest_output_hash,
+			&context,
+			MAX_SCORES,
+			|_| self.raw_scores(model, claimed.method, prompt, output),
+		)?;
+		let expected = InferenceReceipt::new(verification.expected, prompt, output);
+		let mut differing = Vec::new();
+		if claimed.output_hash != honest_output_hash {
+			differing.push(ReceiptField::OutputHash);
+		}
+		differing.extend(
+			verification
+				.mismatches
+				.into_iter()
+				.map(ReceiptField::Attribution),
+		);
+		if claimed.result_hash != expected.result_hash
+			|| claimed.implied_result_hash() != expected.result_hash
+		{
+			differing.push(ReceiptField::ResultHash);
+		}
+		Ok(ReceiptCheck {
+			expected,
+			differing,
+		})
+	}
+
+	fn raw_scores(
+		&self,
+		model: &Llama,
+		method: Method,
+		prompt_tokens: &[u32],
+		output_tokens: &[u32],
+	) -> Result<BTreeMap<ContributionId, u128>, ReceiptError> {
+		Ok(self
+			.indexes
+			.raw_scores(method, model, &self.lora, prompt_tokens, output_tokens)?)
 	}
 }

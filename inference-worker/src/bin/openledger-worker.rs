@@ -1,6 +1,11 @@
 //! `openledger-worker serve --model <gguf|dir>`: the OpenLoRA HTTP server.
 //! `openledger-worker train --model <base> --manifest <json> --out <dir>`:
-//! ModelFactory, a LoRA adapter fine-tuned on a datanet version.
+//! ModelFactory, a LoRA adapter fine-tuned on a datanet version, with its
+//! attribution indexes.
+//! `openledger-worker attribute --model <base> --adapter <dir> --method gradient|span --prompt <text>`:
+//! the receipt of one inference, as JSON.
+//! `openledger-worker verify --model <base> --adapter <dir> --receipt <json>`:
+//! recomputes a receipt; exit status 0 when it matches, 1 when it does not.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,14 +15,20 @@ use candle_core::{DType, Device};
 use clap::{Args, Parser, Subcommand};
 use openledger_inference_worker::adapters::{AdapterLimits, AdapterRegistry, BaseModelInfo};
 use openledger_inference_worker::attribution::gradient::ProjectionParams;
-use openledger_inference_worker::attribution::receipt::AdapterIndexes;
+use openledger_inference_worker::attribution::indexes::AdapterIndexes;
+use openledger_inference_worker::attribution::receipt::{AttributedAdapter, InferenceReceipt};
 use openledger_inference_worker::blobs::BlobStore;
 use openledger_inference_worker::engine::chat::ChatTemplate;
+use openledger_inference_worker::engine::sampling::argmax;
 use openledger_inference_worker::engine::tokenizer::TextTokenizer;
-use openledger_inference_worker::engine::{Llama, LoadOptions, LoraTarget, WeightFormat};
+use openledger_inference_worker::engine::{
+	BatchRow, Llama, LoadOptions, LoraTarget, LoraWeights, WeightFormat,
+};
 use openledger_inference_worker::factory::{self, DatanetVersion, TrainConfig, TrainingReport};
 use openledger_inference_worker::http::{self, AppState};
 use openledger_inference_worker::serving::{Scheduler, ServingConfig};
+use openledger_primitives::attribution::Method;
+use serde::{Deserialize, Serialize};
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +47,10 @@ enum Command {
 	Serve(ServeArgs),
 	/// Fine-tune a LoRA adapter on a datanet version's verified payloads.
 	Train(TrainArgs),
+	/// Attribute one inference of a trained adapter and print its receipt (JSON).
+	Attribute(AttributeArgs),
+	/// Recompute a receipt and say whether it matches (exit status 1 if not).
+	Verify(VerifyArgs),
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -125,6 +140,8 @@ fn main() -> Result<()> {
 	match Cli::parse().command {
 		Command::Serve(args) => serve(args),
 		Command::Train(args) => train(args),
+		Command::Attribute(args) => attribute(args),
+		Command::Verify(args) => verify(args),
 	}
 }
 
@@ -387,14 +404,6 @@ fn train(args: TrainArgs) -> Result<()> {
 	let examples = version.examples(&tokenizer, config.max_seq_len)?;
 	let split = factory::split_examples(examples.clone(), config.holdout_fraction, config.seed)?;
 	let outcome = factory::train(&model, split, &config, factory::Progress::Terminal)?;
-	let base_model = args
-		.model_id
-		.clone()
-		.unwrap_or_else(|| default_model_id(&args.model));
-	let report =
-		factory::write_training_output(&args.out, &outcome, &version, &config, &base_model)
-			.with_context(|| format!("writing {}", args.out.display()))?;
-	print_summary(&report, &args.out);
 	let indexes = AdapterIndexes::build(
 		&model,
 		&outcome.checkpoints,
@@ -404,15 +413,24 @@ fn train(args: TrainArgs) -> Result<()> {
 		lambda_fp,
 	)
 	.context("building the attribution indexes")?;
-	let summary = indexes.write(&args.out).with_context(|| {
-		format!(
-			"writing the attribution indexes into {}",
-			args.out.display()
-		)
-	})?;
+	let base_model = args
+		.model_id
+		.clone()
+		.unwrap_or_else(|| default_model_id(&args.model));
+	let report = factory::write_training_output(
+		&args.out,
+		&outcome,
+		&version,
+		&config,
+		&base_model,
+		Some(&indexes),
+	)
+	.with_context(|| format!("writing {}", args.out.display()))?;
+	print_summary(&report, &args.out);
+	let root = indexes.summary();
 	println!(
 		"attribution index root {} (gradient {}, span {}): publish it with the adapter",
-		summary.attribution_index_root, summary.gradient_root, summary.span_root
+		root.attribution_index_root, root.gradient.root, root.span.root
 	);
 	Ok(())
 }
@@ -456,4 +474,198 @@ fn print_summary(report: &TrainingReport, out: &Path) {
 		report.adapter_hash,
 		out.display()
 	);
+}
+
+/// The base model and adapter a receipt is computed with.
+#[derive(Args)]
+struct AdapterArgs {
+	/// The base model the adapter was trained on, loaded as `train` loads it.
+	#[arg(long)]
+	model: PathBuf,
+	/// A `tokenizer.json`; by default the GGUF's own or the one beside the weights.
+	#[arg(long)]
+	tokenizer: Option<PathBuf>,
+	/// The base model's id, as `train --model-id` named it; by default the model file's name.
+	#[arg(long)]
+	model_id: Option<String>,
+	/// The adapter directory `train` wrote (adapter, indexes, report).
+	#[arg(long)]
+	adapter: PathBuf,
+	/// `cpu` or `cuda:N` (needs the `cuda` feature).
+	#[arg(long, default_value = "cpu")]
+	device: String,
+}
+
+/// A base model, its tokenizer and an adapter loaded for attribution.
+struct LoadedForAttribution {
+	model: Llama,
+	tokenizer: TextTokenizer,
+	adapter: AttributedAdapter,
+}
+
+impl AdapterArgs {
+	fn load(&self) -> Result<LoadedForAttribution> {
+		let device = parse_device(&self.device)?;
+		let options = LoadOptions {
+			device: device.clone(),
+			format: None,
+		};
+		let model = Llama::load(&self.model, &options)
+			.with_context(|| format!("loading {}", self.model.display()))?;
+		let tokenizer =
+			TextTokenizer::for_model(&self.model, self.tokenizer.as_deref(), model.config())
+				.context("loading the tokenizer")?;
+		let base = BaseModelInfo {
+			id: self
+				.model_id
+				.clone()
+				.unwrap_or_else(|| default_model_id(&self.model)),
+			aliases: Vec::new(),
+			config: model.config().clone(),
+			device,
+		};
+		let adapter = AttributedAdapter::load(&self.adapter, &base)
+			.with_context(|| format!("loading the adapter {}", self.adapter.display()))?;
+		Ok(LoadedForAttribution {
+			model,
+			tokenizer,
+			adapter,
+		})
+	}
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MethodArg {
+	Gradient,
+	Span,
+}
+
+impl From<MethodArg> for Method {
+	fn from(method: MethodArg) -> Self {
+		match method {
+			MethodArg::Gradient => Method::Gradient,
+			MethodArg::Span => Method::Span,
+		}
+	}
+}
+
+#[derive(Args)]
+struct AttributeArgs {
+	#[command(flatten)]
+	adapter: AdapterArgs,
+	#[arg(long, value_enum)]
+	method: MethodArg,
+	/// The prompt, tokenized with the tokenizer's special tokens as training examples are.
+	#[arg(long)]
+	prompt: String,
+	/// The output to attribute; without it the adapter generates one greedily.
+	#[arg(long)]
+	output: Option<String>,
+	/// Most tokens generated when no `--output` is given.
+	#[arg(long, default_value_t = 32)]
+	max_tokens: usize,
+}
+
+/// What `attribute` prints and `verify` reads: the receipt, with the prompt
+/// and output as text for people (the tokens are what is checked).
+#[derive(Serialize, Deserialize)]
+struct ReceiptFile {
+	#[serde(default)]
+	prompt: String,
+	#[serde(default)]
+	output: String,
+	#[serde(flatten)]
+	receipt: InferenceReceipt,
+}
+
+fn attribute(args: AttributeArgs) -> Result<()> {
+	let loaded = args.adapter.load()?;
+	let prompt_tokens = loaded.tokenizer.encode(&args.prompt, true)?;
+	let output_tokens = match &args.output {
+		Some(text) => loaded.tokenizer.encode(text, false)?,
+		None => generate_greedily(
+			&loaded.model,
+			&loaded.adapter.lora,
+			&loaded.tokenizer,
+			&prompt_tokens,
+			args.max_tokens,
+		)?,
+	};
+	let receipt = loaded
+		.adapter
+		.attribute(
+			&loaded.model,
+			args.method.into(),
+			&prompt_tokens,
+			&output_tokens,
+		)
+		.context("attributing the output")?;
+	let file = ReceiptFile {
+		prompt: args.prompt,
+		output: loaded.tokenizer.decode(&output_tokens)?,
+		receipt,
+	};
+	println!("{}", serde_json::to_string_pretty(&file)?);
+	Ok(())
+}
+
+/// Greedy decoding with the adapter, up to `max_tokens` or an end-of-sequence
+/// token (not included).
+fn generate_greedily(
+	model: &Llama,
+	lora: &LoraWeights,
+	tokenizer: &TextTokenizer,
+	prompt: &[u32],
+	max_tokens: usize,
+) -> Result<Vec<u32>> {
+	let mut cache = model.new_cache(prompt.len() + max_tokens);
+	let mut feed = prompt.to_vec();
+	let mut output = Vec::with_capacity(max_tokens);
+	while output.len() < max_tokens {
+		let mut rows = [BatchRow {
+			tokens: &feed,
+			cache: &mut cache,
+			lora: Some(lora),
+		}];
+		let logits = model.forward(&mut rows)?.squeeze(0)?.to_vec1::<f32>()?;
+		let next = argmax(&logits);
+		if tokenizer.is_eos(next) {
+			break;
+		}
+		output.push(next);
+		feed = vec![next];
+	}
+	Ok(output)
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+	#[command(flatten)]
+	adapter: AdapterArgs,
+	/// A receipt as `attribute` prints it.
+	#[arg(long)]
+	receipt: PathBuf,
+}
+
+fn verify(args: VerifyArgs) -> Result<()> {
+	let text = std::fs::read_to_string(&args.receipt)
+		.with_context(|| format!("reading {}", args.receipt.display()))?;
+	let claimed: ReceiptFile = serde_json::from_str(&text)
+		.with_context(|| format!("{} is not a receipt", args.receipt.display()))?;
+	let loaded = args.adapter.load()?;
+	let check = loaded
+		.adapter
+		.verify(&loaded.model, &claimed.receipt)
+		.context("recomputing the receipt")?;
+	if check.matches() {
+		println!("match: result hash {:?}", check.expected.result_hash);
+		return Ok(());
+	}
+	let fields: Vec<&str> = check.differing.iter().map(|field| field.name()).collect();
+	println!("mismatch: {}", fields.join(", "));
+	println!(
+		"recomputed receipt:\n{}",
+		serde_json::to_string_pretty(&check.expected)?
+	);
+	std::process::exit(1);
 }

@@ -12,7 +12,8 @@
 //! - [`train`]: LoRA initialised as PEFT does, AdamW over the LoRA
 //!   parameters, masked next-token cross entropy, a [`train::Checkpoint`]
 //!   at the end of every epoch (what gradient attribution replays);
-//! - [`report`]: the PEFT adapter directory and `training_report.json`.
+//! - [`report`]: the PEFT adapter directory, its attribution indexes
+//!   ([`crate::attribution::indexes`]) and `training_report.json`.
 
 pub mod dataset;
 pub mod report;
@@ -23,6 +24,7 @@ use std::path::PathBuf;
 use openledger_primitives::ContributionId;
 
 use crate::adapters::AdapterError;
+use crate::attribution::indexes::IndexesError;
 use crate::engine::EngineError;
 
 pub use dataset::{split_examples, DatanetVersion, Payload, Split};
@@ -84,6 +86,9 @@ pub enum FactoryError {
 	Engine(#[from] EngineError),
 	#[error(transparent)]
 	Adapter(#[from] AdapterError),
+	/// The attribution indexes could not be written beside the adapter.
+	#[error("attribution indexes: {0}")]
+	Indexes(#[from] IndexesError),
 }
 
 impl From<candle_core::Error> for FactoryError {

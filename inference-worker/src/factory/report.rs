@@ -1,6 +1,7 @@
 //! What a training run leaves on disk: the PEFT adapter directory the
-//! engine loads, and `training_report.json` saying how it was made and how
-//! well it does.
+//! engine loads, its attribution indexes, and `training_report.json` saying
+//! how it was made, how well it does and which attribution index root to
+//! publish with it.
 
 use std::path::Path;
 
@@ -11,6 +12,7 @@ use super::dataset::DatanetVersion;
 use super::train::{Evaluations, TrainConfig, TrainOutcome};
 use super::{hex_hash, FactoryError, Result};
 use crate::adapters::{save_peft_adapter, PeftMetadata, ADAPTER_WEIGHTS_FILE};
+use crate::attribution::indexes::{AdapterIndexes, IndexesSummary};
 
 pub const TRAINING_REPORT_FILE: &str = "training_report.json";
 
@@ -42,16 +44,22 @@ pub struct TrainingReport {
 	pub wall_time_secs: f64,
 	/// BLAKE2b-256 of the written `adapter_model.safetensors`, `0x…`.
 	pub adapter_hash: String,
+	/// The attribution indexes written beside the adapter: their roots,
+	/// parameters, and the `attribution_index_root` to publish.
+	#[serde(skip_serializing_if = "Option::is_none")]
+	pub attribution: Option<IndexesSummary>,
 }
 
-/// Writes the trained adapter into `dir` (PEFT format) and
-/// `training_report.json` beside it, and returns the report.
+/// Writes the trained adapter into `dir` (PEFT format), its attribution
+/// `indexes` when given, and `training_report.json` beside them, and returns
+/// the report.
 pub fn write_training_output(
 	dir: &Path,
 	outcome: &TrainOutcome,
 	version: &DatanetVersion,
 	config: &TrainConfig,
 	base_model: &str,
+	indexes: Option<&AdapterIndexes>,
 ) -> Result<TrainingReport> {
 	let meta = PeftMetadata {
 		rank: config.rank,
@@ -65,6 +73,7 @@ pub fn write_training_output(
 		path: weights_path,
 		source,
 	})?;
+	let attribution = indexes.map(|indexes| indexes.write(dir)).transpose()?;
 	let predicted = |examples: &[super::Example]| -> usize {
 		examples.iter().map(|e| e.tokens.len() - 1).sum()
 	};
@@ -87,6 +96,7 @@ pub fn write_training_output(
 		steps: outcome.steps,
 		wall_time_secs: outcome.wall_time.as_secs_f64(),
 		adapter_hash: hex_hash(&blake2_256(&weights)),
+		attribution,
 	};
 	let report_path = dir.join(TRAINING_REPORT_FILE);
 	let json = serde_json::to_string_pretty(&report).map_err(|e| FactoryError::Io {

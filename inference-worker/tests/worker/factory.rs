@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use candle_core::Var;
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use openledger_inference_worker::adapters::{load_peft_adapter, ADAPTER_WEIGHTS_FILE};
-use openledger_inference_worker::attribution::proof::verify;
-use openledger_inference_worker::attribution::receipt::{
-	AdapterIndexes, ReceiptError, INDEXES_FILE_NAME, MAX_SCORES,
+use openledger_inference_worker::attribution::gradient::AttributionIndex;
+use openledger_inference_worker::attribution::indexes::{
+	combined_root, AdapterIndexes, IndexesError, INDEXES_FILE_NAME,
 };
+use openledger_inference_worker::attribution::span::SpanIndex;
 use openledger_inference_worker::engine::{Architecture, Execution, LoraTarget};
 use openledger_inference_worker::factory::{
 	batch_loss, hex_hash, sequence_losses, split_examples, train, write_training_output,
@@ -17,9 +18,8 @@ use openledger_inference_worker::factory::{
 	TRAINING_REPORT_FILE,
 };
 use openledger_inference_worker::fixtures::{random_lora, AdapterSpec};
-use openledger_primitives::attribution::Method;
 use openledger_primitives::merkle::merkle_root;
-use openledger_primitives::{ContributionId, Hash};
+use openledger_primitives::ContributionId;
 use polkadot_sdk::sp_crypto_hashing::blake2_256;
 
 use crate::common::*;
@@ -320,7 +320,7 @@ fn the_written_adapter_loads_changes_the_output_and_matches_its_report() {
 	};
 	let outcome = train_on(&t, &version, &config);
 	let out = dir.path().join("adapter");
-	let report = write_training_output(&out, &outcome, &version, &config, BASE_ID).unwrap();
+	let report = write_training_output(&out, &outcome, &version, &config, BASE_ID, None).unwrap();
 
 	let loaded = load_peft_adapter("trained", &out, &t.base_info(), &limits()).unwrap();
 	assert_eq!(loaded.max_rank, 4);
@@ -376,7 +376,7 @@ fn the_same_seed_gives_bit_identical_adapter_bytes() {
 		};
 		let outcome = train_on(&t, &version, &config);
 		let out = dir.path().join(name);
-		write_training_output(&out, &outcome, &version, &config, BASE_ID).unwrap();
+		write_training_output(&out, &outcome, &version, &config, BASE_ID, None).unwrap();
 		std::fs::read(out.join(ADAPTER_WEIGHTS_FILE)).unwrap()
 	};
 	let first = adapter_bytes(11, "a");
@@ -437,50 +437,49 @@ fn the_train_command_writes_a_loadable_adapter_and_prints_the_summary() {
 	assert_eq!(loaded.targets, vec![LoraTarget::Q, LoraTarget::V]);
 	assert_eq!(loaded.max_rank, 2);
 
-	// Both attribution indexes sit beside the adapter, under the root the
-	// command printed for publishing.
-	let indexes = AdapterIndexes::read(&out).unwrap();
-	let root = format!("{:?}", indexes.root());
+	// Both attribution indexes sit beside the adapter; the report names
+	// the roots the index files give, and the root to publish commits to
+	// both.
+	let report: serde_json::Value =
+		serde_json::from_slice(&std::fs::read(out.join(TRAINING_REPORT_FILE)).unwrap()).unwrap();
+	let attribution = &report["attribution"];
+	let gradient_root = AttributionIndex::load(&out).unwrap().root();
+	let span_root = SpanIndex::read(&out).unwrap().root();
+	let hex = |hash: openledger_primitives::Hash| hex_hash(hash.as_fixed_bytes());
+	assert_eq!(attribution["gradient"]["root"], hex(gradient_root));
+	assert_eq!(attribution["span"]["root"], hex(span_root));
+	let root = hex(combined_root(&gradient_root, &span_root));
+	assert_eq!(attribution["attribution_index_root"], root.as_str());
 	assert!(
 		stdout.contains(&format!("attribution index root {root}")),
 		"{stdout}"
 	);
-	assert_eq!(indexes.summary().attribution_index_root, root);
-
-	// A receipt of either method carries that root and verifies.
-	let tokenizer = &t.tokenizer;
-	let prompt = tokenizer.encode("the cat", false).unwrap();
-	let output = tokenizer.encode(" sat on the mat.", false).unwrap();
-	let adapter_hash = Hash::from(blake2_256(&weights));
-	let output_hash = Hash::from(blake2_256(b" sat on the mat."));
-	for method in [Method::Span, Method::Gradient] {
-		let receipt = indexes
-			.attribute(
-				method,
-				&t.model,
-				&loaded.weights,
-				adapter_hash,
-				&prompt,
-				&output,
-			)
-			.unwrap();
-		assert_eq!(receipt.proof.attribution_index_root, indexes.root());
-		assert!(!receipt.scores.is_empty(), "{method:?} credits someone");
-		let expected = indexes.proof_context(method, adapter_hash);
-		let checked = verify(&receipt, &output_hash, &expected, MAX_SCORES, |_| {
-			indexes.raw_scores(method, &t.model, &loaded.weights, &prompt, &output)
+	// The defaults: a 256-wide projection seeded by the training seed,
+	// 16 fractional bits, DataInf damping 0.25; spans of 4 tokens or more.
+	assert_eq!(
+		attribution["gradient"],
+		serde_json::json!({
+			"file": "attribution_index.scale", "root": hex(gradient_root),
+			"projection_seed": 42, "projection_dim": 256,
+			"fixed_point_frac_bits": 16, "lambda_fp": 16384,
 		})
-		.unwrap();
-		assert!(checked.matches(), "{method:?}: {:?}", checked.mismatches);
-	}
+	);
+	assert_eq!(attribution["span"]["min_span_tokens"], 4);
+	let indexes = AdapterIndexes::read(&out).unwrap();
+	assert_eq!(hex(indexes.root()), root);
+	assert_eq!(
+		serde_json::to_value(indexes.summary()).unwrap(),
+		*attribution
+	);
 
 	// A summary that names another root is caught on reading.
 	let summary_path = out.join(INDEXES_FILE_NAME);
 	let summary = std::fs::read_to_string(&summary_path).unwrap();
 	let forged = summary.replace(&root[2..6], "ffff");
+	assert_ne!(forged, summary);
 	std::fs::write(&summary_path, forged).unwrap();
 	assert!(matches!(
 		AdapterIndexes::read(&out),
-		Err(ReceiptError::RootMismatch { .. })
+		Err(IndexesError::RootMismatch { .. })
 	));
 }

@@ -2,6 +2,7 @@
 //! to temporary directories (no downloads, no GPU).
 
 mod adapters;
+mod attribute_cli;
 mod attribution_gradient;
 mod attribution_span;
 mod batching;
