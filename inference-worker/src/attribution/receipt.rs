@@ -259,6 +259,8 @@ impl AttributedAdapter {
 		})
 	}
 
+	/// An empty output (the model stopped at once) was influenced by
+	/// nothing: it gets no scores rather than a gradient of no tokens.
 	fn raw_scores(
 		&self,
 		model: &Llama,
@@ -266,6 +268,9 @@ impl AttributedAdapter {
 		prompt_tokens: &[u32],
 		output_tokens: &[u32],
 	) -> Result<BTreeMap<ContributionId, u128>, ReceiptError> {
+		if output_tokens.is_empty() {
+			return Ok(BTreeMap::new());
+		}
 		Ok(self
 			.indexes
 			.raw_scores(method, model, &self.lora, prompt_tokens, output_tokens)?)

@@ -217,6 +217,14 @@ fn train_attribute_and_verify_round_trip_for_both_methods() {
 	let (matched, printed) = trained.verify(&gradient);
 	assert!(matched, "{printed}");
 
+	// An empty output credits nobody, and says so verifiably.
+	let empty = trained.attribute(&["--method", "gradient", "--prompt", prompt, "--output", ""]);
+	assert_eq!(
+		check_receipt_layout(&trained, &empty, Method::Gradient),
+		vec![]
+	);
+	assert!(trained.verify(&empty).0);
+
 	// Without --output the adapter answers greedily; that receipt verifies too.
 	let generated = trained.attribute(&[
 		"--method",
