@@ -186,6 +186,8 @@ impl AttributedAdapter {
 			path: weights_path,
 			source,
 		})?;
+		// Serving's rank and memory budgets do not apply to the one adapter
+		// attributed; f32 keeps its weights exactly as written.
 		let limits = AdapterLimits {
 			max_rank: usize::MAX,
 			cache_bytes: usize::MAX,
