@@ -11,13 +11,13 @@
 //! so a batch reuses every weight load and every activation load.
 
 use std::ops::Range;
-use std::sync::Arc;
 
 use candle_core::quantized::GgmlDType;
-use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Shape, Tensor};
+use candle_core::{DType, Device, Tensor};
 use half::f16;
 use rayon::prelude::*;
 
+use super::packed::PackedMatrix;
 use super::{EngineError, Result};
 
 const BLOCK: usize = 32;
@@ -467,64 +467,34 @@ mod x86 {
 	}
 }
 
-/// `x·Wᵀ` as a candle op: `x` `[.., cols]` → `[.., rows]`. Its backward
-/// pass multiplies by the dequantized weight, so gradients flow through a
-/// frozen 4-bit base.
-#[derive(Clone, Debug)]
-pub(crate) struct Int4MatMul(pub Arc<Int4Matrix>);
+impl PackedMatrix for Int4Matrix {
+	const OP_NAME: &'static str = "int4 matmul";
 
-impl CustomOp1 for Int4MatMul {
-	fn name(&self) -> &'static str {
-		"int4-matmul"
+	fn rows(&self) -> usize {
+		self.rows
 	}
 
-	fn cpu_fwd(
-		&self,
-		storage: &CpuStorage,
-		layout: &Layout,
-	) -> candle_core::Result<(CpuStorage, Shape)> {
-		let CpuStorage::F32(data) = storage else {
-			candle_core::bail!("int4 matmul needs f32 activations");
-		};
-		let Some((start, end)) = layout.contiguous_offsets() else {
-			candle_core::bail!("int4 matmul needs contiguous activations");
-		};
-		let dims = layout.shape().dims();
-		let Some((&k, batch)) = dims.split_last() else {
-			candle_core::bail!("int4 matmul needs at least one dimension");
-		};
-		if k != self.0.cols {
-			candle_core::bail!(
-				"int4 matmul: input has {k} columns, weight has {}",
-				self.0.cols
-			);
-		}
-		let m: usize = batch.iter().product();
-		let out = self.0.matmul_t(&data[start..end], m);
-		let mut out_dims = batch.to_vec();
-		out_dims.push(self.0.rows);
-		Ok((CpuStorage::F32(out), Shape::from(out_dims)))
+	fn cols(&self) -> usize {
+		self.cols
 	}
 
-	fn bwd(
-		&self,
-		_arg: &Tensor,
-		_res: &Tensor,
-		grad_res: &Tensor,
-	) -> candle_core::Result<Option<Tensor>> {
-		let weight = self
-			.0
-			.dequantize(grad_res.device())
-			.map_err(candle_core::Error::wrap)?;
-		Ok(Some(grad_res.broadcast_matmul(&weight)?))
+	fn matmul_t(&self, x: &[f32], m: usize) -> Vec<f32> {
+		Int4Matrix::matmul_t(self, x, m)
+	}
+
+	fn dequantize(&self, device: &Device) -> Result<Tensor> {
+		Int4Matrix::dequantize(self, device)
 	}
 }
 
 #[cfg(test)]
 mod tests {
+	use std::sync::Arc;
+
 	use candle_core::quantized::QTensor;
 
 	use super::*;
+	use crate::engine::packed::PackedMatMul;
 
 	fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
 		(a - b)
@@ -552,7 +522,7 @@ mod tests {
 			for m in [1usize, 2, 3, 4, 5, 7, 8, 9, 16, 17] {
 				let x = Tensor::randn(0f32, 1.0, (m, k), &Device::Cpu).unwrap();
 				let expected = x.matmul(&dense.t().unwrap()).unwrap();
-				let got = x.apply_op1(Int4MatMul(Arc::new(q.clone()))).unwrap();
+				let got = x.apply_op1(PackedMatMul(Arc::new(q.clone()))).unwrap();
 				let diff = max_diff(&got, &expected);
 				assert!(diff < 1e-4, "[{n}, {k}], m = {m}: {diff}");
 			}

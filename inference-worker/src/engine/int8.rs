@@ -9,11 +9,10 @@
 //! The kernel converts each weight block to f32 once and multiplies it with
 //! up to 8 activation rows, so batches reuse every weight load.
 
-use std::sync::Arc;
-
-use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Shape, Tensor};
+use candle_core::{DType, Device, Tensor};
 use rayon::prelude::*;
 
+use super::packed::PackedMatrix;
 use super::{EngineError, Result};
 
 const BLOCK: usize = 32;
@@ -307,62 +306,32 @@ mod x86 {
 	}
 }
 
-/// `x·Wᵀ` as a candle op: `x` `[.., cols]` → `[.., rows]`. Its backward
-/// pass multiplies by the dequantized weight, so gradients flow through a
-/// frozen 8-bit base.
-#[derive(Clone, Debug)]
-pub(crate) struct Int8MatMul(pub Arc<Int8Matrix>);
+impl PackedMatrix for Int8Matrix {
+	const OP_NAME: &'static str = "int8 matmul";
 
-impl CustomOp1 for Int8MatMul {
-	fn name(&self) -> &'static str {
-		"int8-matmul"
+	fn rows(&self) -> usize {
+		self.rows
 	}
 
-	fn cpu_fwd(
-		&self,
-		storage: &CpuStorage,
-		layout: &Layout,
-	) -> candle_core::Result<(CpuStorage, Shape)> {
-		let CpuStorage::F32(data) = storage else {
-			candle_core::bail!("int8 matmul needs f32 activations");
-		};
-		let Some((start, end)) = layout.contiguous_offsets() else {
-			candle_core::bail!("int8 matmul needs contiguous activations");
-		};
-		let dims = layout.shape().dims();
-		let Some((&k, batch)) = dims.split_last() else {
-			candle_core::bail!("int8 matmul needs at least one dimension");
-		};
-		if k != self.0.cols {
-			candle_core::bail!(
-				"int8 matmul: input has {k} columns, weight has {}",
-				self.0.cols
-			);
-		}
-		let m: usize = batch.iter().product();
-		let out = self.0.matmul_t(&data[start..end], m);
-		let mut out_dims = batch.to_vec();
-		out_dims.push(self.0.rows);
-		Ok((CpuStorage::F32(out), Shape::from(out_dims)))
+	fn cols(&self) -> usize {
+		self.cols
 	}
 
-	fn bwd(
-		&self,
-		_arg: &Tensor,
-		_res: &Tensor,
-		grad_res: &Tensor,
-	) -> candle_core::Result<Option<Tensor>> {
-		let weight = self
-			.0
-			.dequantize(grad_res.device())
-			.map_err(candle_core::Error::wrap)?;
-		Ok(Some(grad_res.broadcast_matmul(&weight)?))
+	fn matmul_t(&self, x: &[f32], m: usize) -> Vec<f32> {
+		Int8Matrix::matmul_t(self, x, m)
+	}
+
+	fn dequantize(&self, device: &Device) -> Result<Tensor> {
+		Int8Matrix::dequantize(self, device)
 	}
 }
 
 #[cfg(test)]
 mod tests {
+	use std::sync::Arc;
+
 	use super::*;
+	use crate::engine::packed::PackedMatMul;
 
 	#[test]
 	fn matches_dense_matmul_for_every_row_count() {
@@ -382,7 +351,7 @@ mod tests {
 		for m in [1usize, 2, 3, 4, 5, 9] {
 			let x = Tensor::randn(0f32, 1.0, (m, 96), &Device::Cpu).unwrap();
 			let expected = x.matmul(&dense.t().unwrap()).unwrap();
-			let got = x.apply_op1(Int8MatMul(Arc::new(q.clone()))).unwrap();
+			let got = x.apply_op1(PackedMatMul(Arc::new(q.clone()))).unwrap();
 			let diff = (&got - &expected)
 				.unwrap()
 				.abs()

@@ -10,6 +10,7 @@ pub mod kv_cache;
 pub mod llama;
 pub mod lora;
 pub mod ops;
+mod packed;
 pub mod sampling;
 pub mod tokenizer;
 pub mod weights;

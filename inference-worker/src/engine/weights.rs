@@ -11,9 +11,10 @@ use candle_core::quantized::{gguf_file, GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Module, Shape, Tensor};
 
 use super::config::GgufMeta;
-use super::int4::{Int4MatMul, Int4Matrix};
-use super::int8::{Int8MatMul, Int8Matrix};
+use super::int4::Int4Matrix;
+use super::int8::Int8Matrix;
 use super::ops::Execution;
+use super::packed::PackedMatMul;
 use super::{io_error, Architecture, EngineError, ModelConfig, Result};
 
 /// How the matrices of a GGUF file are held in memory.
@@ -173,8 +174,8 @@ impl Linear {
 	/// `x` `[rows, in]` → `[rows, out]`.
 	pub fn forward(&self, x: &Tensor, mode: Execution) -> Result<Tensor> {
 		let y = match (&self.weight, mode) {
-			(Weight::Int8(w), _) => x.contiguous()?.apply_op1(Int8MatMul(w.clone()))?,
-			(Weight::Int4(w), _) => x.contiguous()?.apply_op1(Int4MatMul(w.clone()))?,
+			(Weight::Int8(w), _) => x.contiguous()?.apply_op1(PackedMatMul(w.clone()))?,
+			(Weight::Int4(w), _) => x.contiguous()?.apply_op1(PackedMatMul(w.clone()))?,
 			(Weight::Candle(QMatMul::QTensor(q)), Execution::Differentiable) => {
 				x.apply_op1(QMatMulWithGrad(q.clone()))?
 			},
