@@ -362,7 +362,9 @@ async fn stakers_approve_a_model_that_then_deploys_and_is_served() {
 	assert_eq!(lineage["status"], "Deployed");
 	assert_eq!(lineage["baseModel"]["name"], "SmolLM2-135M-Instruct");
 	assert_eq!(lineage["baseModel"]["weightsHash"], hex(&weights_hash));
-	let versions = lineage["datanetVersions"].as_array().expect("datanet versions");
+	let versions = lineage["datanetVersions"]
+		.as_array()
+		.expect("datanet versions");
 	assert_eq!(versions.len(), 1);
 	assert_eq!(versions[0]["datanet"], datanet);
 	assert_eq!(versions[0]["version"], 1);
@@ -376,7 +378,10 @@ async fn stakers_approve_a_model_that_then_deploys_and_is_served() {
 		.request("openledger_modelLineage", rpc_params![model + 100])
 		.await
 		.expect("openledger_modelLineage answers for an unknown model");
-	assert!(unknown.is_null(), "an unknown model has no lineage: {unknown}");
+	assert!(
+		unknown.is_null(),
+		"an unknown model has no lineage: {unknown}"
+	);
 
 	println!(
 		"model {model}: approved at #{} by 30000 OPEN of votes, adapter v1 served by Ferdie",

@@ -42,7 +42,14 @@ async fn contribute_with_polkadot_js(node: &TestNode) -> Json {
 	);
 	let output = tokio::process::Command::new("node")
 		.arg(dir.join("contribute.mjs"))
-		.args(["--url", &node.ws_url, "--contributor", "//Bob", "--text", PAYLOAD])
+		.args([
+			"--url",
+			&node.ws_url,
+			"--contributor",
+			"//Bob",
+			"--text",
+			PAYLOAD,
+		])
 		.output()
 		.await
 		.expect("node runs");
@@ -54,7 +61,10 @@ async fn contribute_with_polkadot_js(node: &TestNode) -> Json {
 		String::from_utf8_lossy(&output.stderr),
 		node.log_tail()
 	);
-	let last = stdout.lines().last().expect("the script prints its results");
+	let last = stdout
+		.lines()
+		.last()
+		.expect("the script prints its results");
 	serde_json::from_str(last).unwrap_or_else(|e| panic!("not JSON ({e}): {last}"))
 }
 

@@ -153,7 +153,11 @@ impl<C> OpenLedger<C> {
 }
 
 fn invalid_params(message: impl ToString) -> ErrorObjectOwned {
-	ErrorObjectOwned::owned(ErrorCode::InvalidParams.code(), message.to_string(), None::<()>)
+	ErrorObjectOwned::owned(
+		ErrorCode::InvalidParams.code(),
+		message.to_string(),
+		None::<()>,
+	)
 }
 
 /// An account from its SS58 address (any network prefix) or its 32 bytes
@@ -174,11 +178,18 @@ fn parse_account(text: &str) -> RpcResult<AccountId> {
 }
 
 fn internal_error(message: impl ToString) -> ErrorObjectOwned {
-	ErrorObjectOwned::owned(ErrorCode::InternalError.code(), message.to_string(), None::<()>)
+	ErrorObjectOwned::owned(
+		ErrorCode::InternalError.code(),
+		message.to_string(),
+		None::<()>,
+	)
 }
 
 fn hex(bytes: impl AsRef<[u8]>) -> String {
-	format!("0x{}", polkadot_sdk::sp_core::hexdisplay::HexDisplay::from(&bytes.as_ref()))
+	format!(
+		"0x{}",
+		polkadot_sdk::sp_core::hexdisplay::HexDisplay::from(&bytes.as_ref())
+	)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -221,8 +232,9 @@ where
 	) -> Contribution {
 		let (status, first_version) = match record.status {
 			pallet_datanets::ContributionStatus::Pending => ("Pending", None),
-			pallet_datanets::ContributionStatus::Accepted { first_version } =>
-				("Accepted", Some(first_version)),
+			pallet_datanets::ContributionStatus::Accepted { first_version } => {
+				("Accepted", Some(first_version))
+			},
 			pallet_datanets::ContributionStatus::Retracted => ("Retracted", None),
 		};
 		Contribution {
@@ -244,15 +256,21 @@ where
 		version: u32,
 		at: BlockHash,
 	) -> RpcResult<Option<DatanetVersion>> {
-		let versions = self.view(pallet_datanets::VersionsViewFunction::<Runtime>::new(datanet), Some(at))?;
-		Ok(versions.into_iter().find(|v| v.number == version).map(|v| DatanetVersion {
-			datanet: datanet.0,
-			version,
-			merkle_root: hex(v.merkle_root),
-			contributions: v.contributions.iter().map(|id| id.0).collect(),
-			total_bytes: v.total_bytes,
-			published_at: v.published_at,
-		}))
+		let versions = self.view(
+			pallet_datanets::VersionsViewFunction::<Runtime>::new(datanet),
+			Some(at),
+		)?;
+		Ok(versions
+			.into_iter()
+			.find(|v| v.number == version)
+			.map(|v| DatanetVersion {
+				datanet: datanet.0,
+				version,
+				merkle_root: hex(v.merkle_root),
+				contributions: v.contributions.iter().map(|id| id.0).collect(),
+				total_bytes: v.total_bytes,
+				published_at: v.published_at,
+			}))
 	}
 }
 
