@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use openledger_primitives::merkle::Hash32;
 use polkadot_sdk::sp_crypto_hashing::blake2_256;
 
+use crate::hex::{hex_hash, parse_hex_hash};
+
 /// Why a blob was refused or could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
@@ -34,22 +36,12 @@ pub enum BlobError {
 
 /// Hex of a hash as blob files are named: lowercase, no `0x`.
 pub fn blob_name(hash: &Hash32) -> String {
-	hash.iter().map(|byte| format!("{byte:02x}")).collect()
+	hex_hash(hash).split_off(2)
 }
 
 /// A hash from 64 hex digits, with or without `0x`.
 pub fn parse_blob_hash(text: &str) -> Result<Hash32, BlobError> {
-	let digits = text.strip_prefix("0x").unwrap_or(text);
-	let bad = || BlobError::BadHash(text.to_owned());
-	if digits.len() != 64 || !digits.is_ascii() {
-		return Err(bad());
-	}
-	let mut hash = [0u8; 32];
-	for (byte, pair) in hash.iter_mut().zip(digits.as_bytes().chunks(2)) {
-		let pair = std::str::from_utf8(pair).map_err(|_| bad())?;
-		*byte = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
-	}
-	Ok(hash)
+	parse_hex_hash(text).ok_or_else(|| BlobError::BadHash(text.to_owned()))
 }
 
 /// Content-addressed blobs in one directory.

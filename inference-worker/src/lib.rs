@@ -17,6 +17,7 @@
 //!   span methods) and the proof commitment a receipt carries.
 //! - [`blobs`]: datanet payloads stored by content hash, checked on the way
 //!   in and out.
+//! - [`hex`]: hashes as the chain's JSON writes them.
 //! - [`fixtures`]: tiny random models and adapters written to disk, for tests
 //!   and benchmarks that must not depend on downloaded weights.
 
@@ -26,5 +27,6 @@ pub mod blobs;
 pub mod engine;
 pub mod factory;
 pub mod fixtures;
+pub mod hex;
 pub mod http;
 pub mod serving;

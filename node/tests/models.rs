@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{event_of, fetch, on_hold, submit_finalized, AtBlock, TestNode, OPEN};
+use common::{event_of, fetch, hex, on_hold, submit_finalized, AtBlock, TestNode, OPEN};
 use polkadot_sdk::sp_io::hashing::blake2_256;
 use std::time::Duration;
 use subxt::{
@@ -387,9 +387,4 @@ async fn stakers_approve_a_model_that_then_deploys_and_is_served() {
 		"model {model}: approved at #{} by 30000 OPEN of votes, adapter v1 served by Ferdie",
 		proposed.ends_at
 	);
-}
-
-fn hex(bytes: &[u8]) -> String {
-	let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-	format!("0x{digits}")
 }

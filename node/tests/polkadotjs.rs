@@ -9,7 +9,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{fetch, TestNode};
+use common::{fetch, hex, TestNode};
 use polkadot_sdk::sp_io::hashing::blake2_256;
 use serde_json::Value as Json;
 use subxt::{ext::scale_decode::DecodeAsType, rpcs::rpc_params, utils::AccountId32};
@@ -66,11 +66,6 @@ async fn contribute_with_polkadot_js(node: &TestNode) -> Json {
 		.last()
 		.expect("the script prints its results");
 	serde_json::from_str(last).unwrap_or_else(|e| panic!("not JSON ({e}): {last}"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-	let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-	format!("0x{digits}")
 }
 
 #[tokio::test]

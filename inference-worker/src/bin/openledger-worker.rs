@@ -274,17 +274,49 @@ fn serve(args: ServeArgs) -> Result<()> {
 	})
 }
 
+/// The base model `train`, `attribute` and `verify` load.
 #[derive(Args)]
-struct TrainArgs {
+struct BaseModelArgs {
 	/// The base model: a `.gguf` file, or a directory with `config.json` and safetensors.
 	#[arg(long)]
 	model: PathBuf,
 	/// A `tokenizer.json`; by default the GGUF's own or the one beside the weights.
 	#[arg(long)]
 	tokenizer: Option<PathBuf>,
-	/// The adapter's `base_model_name_or_path`; by default the model file's name.
+	/// The base model's id, the adapter's `base_model_name_or_path`; by default the model file's name.
 	#[arg(long)]
 	model_id: Option<String>,
+	/// `cpu` or `cuda:N` (needs the `cuda` feature).
+	#[arg(long, default_value = "cpu")]
+	device: String,
+}
+
+impl BaseModelArgs {
+	fn id(&self) -> String {
+		self.model_id
+			.clone()
+			.unwrap_or_else(|| default_model_id(&self.model))
+	}
+
+	/// The model in its default weight format for the device, and its tokenizer.
+	fn load(&self) -> Result<(Llama, TextTokenizer)> {
+		let options = LoadOptions {
+			device: parse_device(&self.device)?,
+			format: None,
+		};
+		let model = Llama::load(&self.model, &options)
+			.with_context(|| format!("loading {}", self.model.display()))?;
+		let tokenizer =
+			TextTokenizer::for_model(&self.model, self.tokenizer.as_deref(), model.config())
+				.context("loading the tokenizer")?;
+		Ok((model, tokenizer))
+	}
+}
+
+#[derive(Args)]
+struct TrainArgs {
+	#[command(flatten)]
+	base: BaseModelArgs,
 	/// The datanet version's manifest (JSON).
 	#[arg(long)]
 	manifest: PathBuf,
@@ -318,9 +350,6 @@ struct TrainArgs {
 	/// Comma-separated PEFT module names, e.g. `q_proj,v_proj`.
 	#[arg(long, value_delimiter = ',')]
 	targets: Vec<String>,
-	/// `cpu` or `cuda:N` (needs the `cuda` feature).
-	#[arg(long, default_value = "cpu")]
-	device: String,
 	/// Dimension of the gradient index's random projection.
 	#[arg(long, default_value_t = 256)]
 	projection_dim: u32,
@@ -391,15 +420,7 @@ fn train(args: TrainArgs) -> Result<()> {
 	config.validate()?;
 	let version = DatanetVersion::load(&args.manifest, args.blobs.as_deref())
 		.with_context(|| format!("reading {}", args.manifest.display()))?;
-	let options = LoadOptions {
-		device: parse_device(&args.device)?,
-		format: None,
-	};
-	let model = Llama::load(&args.model, &options)
-		.with_context(|| format!("loading {}", args.model.display()))?;
-	let tokenizer =
-		TextTokenizer::for_model(&args.model, args.tokenizer.as_deref(), model.config())
-			.context("loading the tokenizer")?;
+	let (model, tokenizer) = args.base.load()?;
 	let lambda_fp = args.lambda_fp()?;
 	let examples = version.examples(&tokenizer, config.max_seq_len)?;
 	let split = factory::split_examples(examples.clone(), config.holdout_fraction, config.seed)?;
@@ -413,10 +434,7 @@ fn train(args: TrainArgs) -> Result<()> {
 		lambda_fp,
 	)
 	.context("building the attribution indexes")?;
-	let base_model = args
-		.model_id
-		.clone()
-		.unwrap_or_else(|| default_model_id(&args.model));
+	let base_model = args.base.id();
 	let report = factory::write_training_output(
 		&args.out,
 		&outcome,
@@ -480,20 +498,11 @@ fn print_summary(report: &TrainingReport, out: &Path) {
 #[derive(Args)]
 struct AdapterArgs {
 	/// The base model the adapter was trained on, loaded as `train` loads it.
-	#[arg(long)]
-	model: PathBuf,
-	/// A `tokenizer.json`; by default the GGUF's own or the one beside the weights.
-	#[arg(long)]
-	tokenizer: Option<PathBuf>,
-	/// The base model's id, as `train --model-id` named it; by default the model file's name.
-	#[arg(long)]
-	model_id: Option<String>,
+	#[command(flatten)]
+	base: BaseModelArgs,
 	/// The adapter directory `train` wrote (adapter, indexes, report).
 	#[arg(long)]
 	adapter: PathBuf,
-	/// `cpu` or `cuda:N` (needs the `cuda` feature).
-	#[arg(long, default_value = "cpu")]
-	device: String,
 }
 
 /// A base model, its tokenizer and an adapter loaded for attribution.
@@ -505,24 +514,12 @@ struct LoadedForAttribution {
 
 impl AdapterArgs {
 	fn load(&self) -> Result<LoadedForAttribution> {
-		let device = parse_device(&self.device)?;
-		let options = LoadOptions {
-			device: device.clone(),
-			format: None,
-		};
-		let model = Llama::load(&self.model, &options)
-			.with_context(|| format!("loading {}", self.model.display()))?;
-		let tokenizer =
-			TextTokenizer::for_model(&self.model, self.tokenizer.as_deref(), model.config())
-				.context("loading the tokenizer")?;
+		let (model, tokenizer) = self.base.load()?;
 		let base = BaseModelInfo {
-			id: self
-				.model_id
-				.clone()
-				.unwrap_or_else(|| default_model_id(&self.model)),
+			id: self.base.id(),
 			aliases: Vec::new(),
 			config: model.config().clone(),
-			device,
+			device: model.device().clone(),
 		};
 		let adapter = AttributedAdapter::load(&self.adapter, &base)
 			.with_context(|| format!("loading the adapter {}", self.adapter.display()))?;

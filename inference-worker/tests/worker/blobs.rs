@@ -13,6 +13,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use openledger_inference_worker::blobs::{blob_name, BlobStore};
 use openledger_inference_worker::factory::DatanetVersion;
+use openledger_inference_worker::hex::hex_hash as hex;
 use openledger_inference_worker::http;
 use openledger_primitives::merkle::merkle_root;
 use polkadot_sdk::sp_crypto_hashing::blake2_256;
@@ -67,10 +68,6 @@ impl BlobServer {
 		let (status, bytes) = self.call("PUT", hash, body).await;
 		(status, serde_json::from_slice(&bytes).unwrap())
 	}
-}
-
-fn hex(hash: &[u8; 32]) -> String {
-	format!("0x{}", blob_name(hash))
 }
 
 fn error_message(body: &Value) -> &str {

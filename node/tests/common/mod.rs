@@ -586,3 +586,10 @@ where
 		.unwrap_or_else(|e| panic!("{pallet}.{entry} is readable: {e}"))
 		.map(|value| value.decode().expect("the stored value decodes"))
 }
+
+/// `bytes` as `0x`-prefixed lowercase hex, as JSON-RPC and polkadot.js print
+/// hashes.
+pub fn hex(bytes: &[u8]) -> String {
+	let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+	format!("0x{digits}")
+}
