@@ -18,12 +18,16 @@
 //! - [`blobs`]: datanet payloads stored by content hash, checked on the way
 //!   in and out.
 //! - [`hex`]: hashes as the chain's JSON writes them.
+//! - [`chain`]: the chain client (subxt) and the service that serves
+//!   on-chain inference requests, submits their receipts and resumes after
+//!   a restart.
 //! - [`fixtures`]: tiny random models and adapters written to disk, for tests
 //!   and benchmarks that must not depend on downloaded weights.
 
 pub mod adapters;
 pub mod attribution;
 pub mod blobs;
+pub mod chain;
 pub mod engine;
 pub mod factory;
 pub mod fixtures;

@@ -120,6 +120,13 @@ pub struct ProofCommitment {
 	pub scores_root: Hash,
 }
 
+/// The `prompt_commitment` of `request_inference`: BLAKE2b-256 of the
+/// prompt's UTF-8 bytes, exactly as the user sends them to the worker
+/// (`blake2AsHex(prompt)` in polkadot.js).
+pub fn prompt_commitment(prompt: &str) -> Hash {
+	Hash::from(blake2_256(prompt.as_bytes()))
+}
+
 /// The leaf that `(contribution, score)` contributes to [`scores_root`].
 pub fn score_leaf(contribution: ContributionId, score: u32) -> merkle::Hash32 {
 	blake2_256(&(contribution, score).encode())

@@ -75,6 +75,6 @@ pub mod rewards;
 pub use datanets::DatanetsInspect;
 pub use rewards::{PenaltyScore, RewardLedger};
 pub mod models;
-pub use models::{DeployedModel, FeeSplit, ModelRegistryInspect, Pricing};
+pub use models::{inference_fee, DeployedModel, FeeSplit, ModelRegistryInspect, Pricing};
 pub mod attribution;
 pub use attribution::{BatchId, Method, ProofCommitment, Voucher};

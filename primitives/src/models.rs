@@ -5,7 +5,10 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use polkadot_sdk::sp_runtime::Perbill;
+use polkadot_sdk::sp_runtime::{
+	helpers_128bit::multiply_by_rational_with_rounding, traits::AtLeast32BitUnsigned,
+	ArithmeticError, Perbill, Rounding,
+};
 use scale_info::TypeInfo;
 
 use crate::{Hash, ModelId};
@@ -119,4 +122,24 @@ pub trait ModelRegistryInspect<AccountId, Balance> {
 	/// The workers that serve `model`: the pool from which verifiers of its
 	/// receipts are drawn. At most the registry's bound on workers per model.
 	fn serving_workers(model: ModelId) -> Vec<AccountId>;
+}
+
+/// The fee of an inference: `tokens_in * per_1k_input / 1000 + tokens_out *
+/// per_1k_output / 1000 + platform` (DESIGN §6), each product rounded down.
+pub fn inference_fee<Balance: AtLeast32BitUnsigned + Copy>(
+	terms: &Pricing<Balance>,
+	tokens_in: u32,
+	tokens_out: u32,
+	platform: Balance,
+) -> Result<Balance, ArithmeticError> {
+	let per_thousand = |price: Balance, tokens: u32| -> Result<Balance, ArithmeticError> {
+		let price: u128 = price.try_into().map_err(|_| ArithmeticError::Overflow)?;
+		multiply_by_rational_with_rounding(price, u128::from(tokens), 1_000, Rounding::Down)
+			.and_then(|amount| Balance::try_from(amount).ok())
+			.ok_or(ArithmeticError::Overflow)
+	};
+	per_thousand(terms.per_1k_input, tokens_in)?
+		.checked_add(&per_thousand(terms.per_1k_output, tokens_out)?)
+		.and_then(|fee| fee.checked_add(&platform))
+		.ok_or(ArithmeticError::Overflow)
 }

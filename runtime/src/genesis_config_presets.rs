@@ -5,8 +5,9 @@
 
 use crate::{
 	configs::{pools, VESTING_CLIFF, VESTING_DURATION},
-	AccountId, Balance, BalancesConfig, BlockNumber, ModelRegistryConfig, RuntimeGenesisConfig,
-	SessionConfig, SessionKeys, StakingConfig, SudoConfig, VestingConfig, OPEN, TOTAL_SUPPLY_CAP,
+	AccountId, AttributionConfig, Balance, BalancesConfig, BlockNumber, ModelRegistryConfig,
+	RuntimeGenesisConfig, SessionConfig, SessionKeys, StakingConfig, SudoConfig, VestingConfig,
+	OPEN, TOTAL_SUPPLY_CAP,
 };
 use alloc::{vec, vec::Vec};
 use polkadot_sdk::{
@@ -101,6 +102,13 @@ pub const GENESIS_VALIDATOR_BOND: Balance = 100_000 * OPEN;
 /// minute, so that a developer sees a vote through while watching.
 pub const DEV_VOTING_PERIOD: BlockNumber = 30;
 
+/// The attribution windows of development chains, in blocks: a request is
+/// served within a minute, a receipt can be challenged for 30 seconds and
+/// settles after that, verifiers answer within a minute.
+pub const DEV_SERVE_TIMEOUT: BlockNumber = 30;
+pub const DEV_CHALLENGE_WINDOW: BlockNumber = 15;
+pub const DEV_VERIFY_WINDOW: BlockNumber = 30;
+
 fn genesis(authorities: Vec<Authority>, dev_accounts: Vec<AccountId>, root: AccountId) -> Value {
 	// Aura and GRANDPA take their first authorities from the session keys
 	// below; their own genesis lists must stay empty.
@@ -126,6 +134,11 @@ fn genesis(authorities: Vec<Authority>, dev_accounts: Vec<AccountId>, root: Acco
 		sudo: SudoConfig { key: Some(root) },
 		model_registry: ModelRegistryConfig {
 			voting_period: Some(DEV_VOTING_PERIOD)
+		},
+		attribution: AttributionConfig {
+			serve_timeout: Some(DEV_SERVE_TIMEOUT),
+			challenge_window: Some(DEV_CHALLENGE_WINDOW),
+			verify_window: Some(DEV_VERIFY_WINDOW),
 		},
 	})
 }

@@ -153,3 +153,20 @@ fn votes_end_before_unbonded_open_can_leave() {
 		});
 	}
 }
+
+#[test]
+fn development_chains_settle_in_seconds() {
+	use genesis_config_presets::{DEV_CHALLENGE_WINDOW, DEV_SERVE_TIMEOUT, DEV_VERIFY_WINDOW};
+	for preset in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
+		preset_ext(preset).execute_with(|| {
+			assert_eq!(
+				pallet_attribution::WindowBlocks::<Runtime>::get(),
+				pallet_attribution::Windows {
+					serve_timeout: DEV_SERVE_TIMEOUT,
+					challenge_window: DEV_CHALLENGE_WINDOW,
+					verify_window: DEV_VERIFY_WINDOW,
+				}
+			);
+		});
+	}
+}

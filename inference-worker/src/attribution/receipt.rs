@@ -43,7 +43,9 @@ use super::proof::{verify, Attribution, Mismatch};
 use crate::adapters::{
 	load_peft_adapter, AdapterError, AdapterLimits, BaseModelInfo, ADAPTER_WEIGHTS_FILE,
 };
-use crate::engine::{Llama, LoraWeights};
+use crate::engine::sampling::argmax;
+use crate::engine::tokenizer::TextTokenizer;
+use crate::engine::{BatchRow, Llama, LoraWeights};
 
 /// The most scores a receipt may carry: the runtime's `MaxScores`.
 pub const MAX_SCORES: usize = 32;
@@ -277,4 +279,34 @@ impl AttributedAdapter {
 			.indexes
 			.raw_scores(method, model, &self.lora, prompt_tokens, output_tokens)?)
 	}
+}
+
+/// Greedy decoding with the adapter, up to `max_tokens` or an end-of-sequence
+/// token (not included): the output that a receipt attributes, reproducible
+/// by anyone with the same base model and adapter.
+pub fn generate_greedily(
+	model: &Llama,
+	lora: &LoraWeights,
+	tokenizer: &TextTokenizer,
+	prompt: &[u32],
+	max_tokens: usize,
+) -> crate::engine::Result<Vec<u32>> {
+	let mut cache = model.new_cache(prompt.len() + max_tokens);
+	let mut feed = prompt.to_vec();
+	let mut output = Vec::with_capacity(max_tokens);
+	while output.len() < max_tokens {
+		let mut rows = [BatchRow {
+			tokens: &feed,
+			cache: &mut cache,
+			lora: Some(lora),
+		}];
+		let logits = model.forward(&mut rows)?.squeeze(0)?.to_vec1::<f32>()?;
+		let next = argmax(&logits);
+		if tokenizer.is_eos(next) {
+			break;
+		}
+		output.push(next);
+		feed = vec![next];
+	}
+	Ok(output)
 }

@@ -16,14 +16,15 @@ use clap::{Args, Parser, Subcommand};
 use openledger_inference_worker::adapters::{AdapterLimits, AdapterRegistry, BaseModelInfo};
 use openledger_inference_worker::attribution::gradient::ProjectionParams;
 use openledger_inference_worker::attribution::indexes::AdapterIndexes;
-use openledger_inference_worker::attribution::receipt::{AttributedAdapter, InferenceReceipt};
-use openledger_inference_worker::blobs::BlobStore;
-use openledger_inference_worker::engine::chat::ChatTemplate;
-use openledger_inference_worker::engine::sampling::argmax;
-use openledger_inference_worker::engine::tokenizer::TextTokenizer;
-use openledger_inference_worker::engine::{
-	BatchRow, Llama, LoadOptions, LoraTarget, LoraWeights, WeightFormat,
+use openledger_inference_worker::attribution::receipt::{
+	generate_greedily, AttributedAdapter, InferenceReceipt,
 };
+use openledger_inference_worker::blobs::BlobStore;
+use openledger_inference_worker::chain::service::{ChainWorker, ServiceConfig};
+use openledger_inference_worker::chain::{keypair_from_uri, Chain};
+use openledger_inference_worker::engine::chat::ChatTemplate;
+use openledger_inference_worker::engine::tokenizer::TextTokenizer;
+use openledger_inference_worker::engine::{Llama, LoadOptions, LoraTarget, WeightFormat};
 use openledger_inference_worker::factory::{self, DatanetVersion, TrainConfig, TrainingReport};
 use openledger_inference_worker::http::{self, AppState};
 use openledger_inference_worker::serving::{Scheduler, ServingConfig};
@@ -51,6 +52,9 @@ enum Command {
 	Attribute(AttributeArgs),
 	/// Recompute a receipt and say whether it matches (exit status 1 if not).
 	Verify(VerifyArgs),
+	/// Serve on-chain inference requests: bond, serve the models, take
+	/// prompts over HTTP, submit attributed receipts.
+	Work(WorkArgs),
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -142,6 +146,7 @@ fn main() -> Result<()> {
 		Command::Train(args) => train(args),
 		Command::Attribute(args) => attribute(args),
 		Command::Verify(args) => verify(args),
+		Command::Work(args) => work(args),
 	}
 }
 
@@ -606,35 +611,6 @@ fn attribute(args: AttributeArgs) -> Result<()> {
 	Ok(())
 }
 
-/// Greedy decoding with the adapter, up to `max_tokens` or an end-of-sequence
-/// token (not included).
-fn generate_greedily(
-	model: &Llama,
-	lora: &LoraWeights,
-	tokenizer: &TextTokenizer,
-	prompt: &[u32],
-	max_tokens: usize,
-) -> Result<Vec<u32>> {
-	let mut cache = model.new_cache(prompt.len() + max_tokens);
-	let mut feed = prompt.to_vec();
-	let mut output = Vec::with_capacity(max_tokens);
-	while output.len() < max_tokens {
-		let mut rows = [BatchRow {
-			tokens: &feed,
-			cache: &mut cache,
-			lora: Some(lora),
-		}];
-		let logits = model.forward(&mut rows)?.squeeze(0)?.to_vec1::<f32>()?;
-		let next = argmax(&logits);
-		if tokenizer.is_eos(next) {
-			break;
-		}
-		output.push(next);
-		feed = vec![next];
-	}
-	Ok(output)
-}
-
 #[derive(Args)]
 struct VerifyArgs {
 	#[command(flatten)]
@@ -665,4 +641,108 @@ fn verify(args: VerifyArgs) -> Result<()> {
 		serde_json::to_string_pretty(&check.expected)?
 	);
 	std::process::exit(1);
+}
+
+#[derive(Args)]
+struct WorkArgs {
+	/// The base model the adapters were trained on, loaded as `train` loads it.
+	#[command(flatten)]
+	base: BaseModelArgs,
+	/// The node's JSON-RPC endpoint.
+	#[arg(long, default_value = "ws://127.0.0.1:9944")]
+	node: String,
+	/// The worker's account: a secret URI (`//Ferdie`, a mnemonic, a 0x
+	/// seed). Also read from OPENLEDGER_WORKER_SURI.
+	#[arg(long, env = "OPENLEDGER_WORKER_SURI", hide_env_values = true)]
+	suri: String,
+	/// A model to serve and the adapter directory `train` wrote for it, as
+	/// `MODEL_ID=PATH`; repeatable.
+	#[arg(long = "adapter", value_name = "MODEL_ID=PATH", required = true)]
+	adapters: Vec<String>,
+	/// OPEN (in plancks) to keep bonded as a worker; bonds the difference
+	/// at start-up.
+	#[arg(long, default_value_t = 1_000 * openledger_primitives::token::OPEN)]
+	bond: u128,
+	#[arg(long, value_enum, default_value = "span")]
+	method: MethodArg,
+	/// The most tokens one request generates.
+	#[arg(long, default_value_t = 128)]
+	max_tokens: usize,
+	/// The journal of accepted and submitted requests and the receipt
+	/// records, kept across restarts.
+	#[arg(long)]
+	state_dir: PathBuf,
+	#[arg(long, default_value = "127.0.0.1")]
+	host: String,
+	#[arg(long, default_value_t = 8100)]
+	port: u16,
+}
+
+fn work(args: WorkArgs) -> Result<()> {
+	let (model, tokenizer) = args.base.load()?;
+	let base = BaseModelInfo {
+		id: args.base.id(),
+		aliases: Vec::new(),
+		config: model.config().clone(),
+		device: model.device().clone(),
+	};
+	let mut adapters = std::collections::BTreeMap::new();
+	for spec in &args.adapters {
+		let Some((id, path)) = spec.split_once('=') else {
+			bail!("--adapter takes MODEL_ID=PATH, got `{spec}`");
+		};
+		let id: u32 = id
+			.parse()
+			.with_context(|| format!("`{id}` in --adapter {spec} is not a model id"))?;
+		let adapter = AttributedAdapter::load(Path::new(path), &base)
+			.with_context(|| format!("loading the adapter {path}"))?;
+		adapters.insert(id, Arc::new(adapter));
+	}
+	let signer = keypair_from_uri(&args.suri)?;
+	std::fs::create_dir_all(&args.state_dir)
+		.with_context(|| format!("creating {}", args.state_dir.display()))?;
+	let config = ServiceConfig {
+		method: args.method.into(),
+		max_tokens: args.max_tokens,
+	};
+
+	let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+	runtime.block_on(async move {
+		let chain = Arc::new(Chain::connect(&args.node, signer).await?);
+		tracing::info!(node = %args.node, account = %chain.account(), "connected");
+		let worker = ChainWorker::new(
+			chain,
+			Arc::new(model),
+			Arc::new(tokenizer),
+			adapters,
+			config,
+			args.state_dir.clone(),
+		)
+		.await?;
+		worker.register(args.bond).await?;
+		let models: Vec<u32> = worker.models().collect();
+		tracing::info!(?models, "bonded and serving");
+		let resumed = worker.resume().await?;
+		if !resumed.is_empty() {
+			tracing::info!(
+				count = resumed.len(),
+				"resumed requests accepted before a restart"
+			);
+		}
+		let worker = Arc::new(worker);
+		tokio::spawn(worker.clone().watch());
+
+		let address = format!("{}:{}", args.host, args.port);
+		let listener = tokio::net::TcpListener::bind(&address)
+			.await
+			.with_context(|| format!("binding {address}"))?;
+		tracing::info!(address = %listener.local_addr()?, "taking prompts for on-chain requests");
+		let shutdown = async {
+			let _ = tokio::signal::ctrl_c().await;
+			tracing::info!("shutting down");
+		};
+		http::serve_router(listener, http::inference_routes(worker), shutdown)
+			.await
+			.context("serving HTTP")
+	})
 }

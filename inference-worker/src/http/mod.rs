@@ -4,6 +4,7 @@
 
 mod blobs;
 mod error;
+mod inferences;
 mod openai;
 
 use std::convert::Infallible;
@@ -23,6 +24,7 @@ use serde::de::DeserializeOwned;
 
 pub use blobs::blob_routes;
 pub use error::ApiError;
+pub use inferences::inference_routes;
 use openai::*;
 
 use crate::adapters::{AdapterRegistry, LoadedAdapter};

@@ -367,7 +367,7 @@ impl Drop for NodeProcess {
 /// every port is known, so the OS cannot hand out the same one twice. A node
 /// may still lose a race for a port to another process; its log then shows
 /// it (for RPC it falls back to a random port, which surfaces as a timeout).
-fn free_ports(count: usize) -> Result<Vec<u16>, StartError> {
+pub fn free_ports(count: usize) -> Result<Vec<u16>, StartError> {
 	let bind_all = || -> io::Result<Vec<u16>> {
 		let listeners = (0..count)
 			.map(|_| TcpListener::bind("127.0.0.1:0"))

@@ -85,7 +85,7 @@ fn requested<T: Config>(
 		PROMPT,
 		max_fee::<T>(model)?,
 	)?;
-	ExpiringAt::<T>::remove(now::<T>().saturating_add(T::ServeTimeout::get()));
+	ExpiringAt::<T>::remove(now::<T>().saturating_add(WindowBlocks::<T>::get().serve_timeout));
 	Ok(id)
 }
 
@@ -206,7 +206,7 @@ mod benchmarks {
 		let (model, worker) = served_model::<T>();
 		let user = funded::<T>("user", 0);
 		let max_fee = max_fee::<T>(model)?;
-		let serve_by = now::<T>().saturating_add(T::ServeTimeout::get());
+		let serve_by = now::<T>().saturating_add(WindowBlocks::<T>::get().serve_timeout);
 		let others = T::MaxRequestsPerBlock::get().saturating_sub(1);
 		ExpiringAt::<T>::insert(
 			serve_by,
@@ -235,7 +235,7 @@ mod benchmarks {
 			PROMPT,
 			max_fee::<T>(model)?,
 		)?;
-		let settle_at = now::<T>().saturating_add(T::ChallengeWindow::get());
+		let settle_at = now::<T>().saturating_add(WindowBlocks::<T>::get().challenge_window);
 		crowd_settlements::<T>(
 			settle_at,
 			T::MaxSettlementsPerBlock::get().saturating_sub(1),
@@ -342,7 +342,7 @@ mod benchmarks {
 	fn settle(s: Linear<0, { T::MaxScores::get() }>) -> Result<(), BenchmarkError> {
 		let (model, worker) = served_model::<T>();
 		let (id, _) = receipted::<T>(model, &worker, 0, s)?;
-		SettleAt::<T>::remove(now::<T>().saturating_add(T::ChallengeWindow::get()));
+		SettleAt::<T>::remove(now::<T>().saturating_add(WindowBlocks::<T>::get().challenge_window));
 		Inferences::<T>::mutate(id, |record| {
 			if let Some(record) = record {
 				record.status = Status::Unsettled;
@@ -361,7 +361,7 @@ mod benchmarks {
 		n: Linear<0, { T::MaxRequestsPerBlock::get() }>,
 	) -> Result<(), BenchmarkError> {
 		let (model, worker) = served_model::<T>();
-		let serve_by = now::<T>().saturating_add(T::ServeTimeout::get());
+		let serve_by = now::<T>().saturating_add(WindowBlocks::<T>::get().serve_timeout);
 		for i in 0..n {
 			let user = funded::<T>("user", i);
 			Attribution::<T>::do_request_inference(
@@ -390,7 +390,7 @@ mod benchmarks {
 		for i in 0..n {
 			receipted::<T>(model, &worker, i, T::MaxScores::get())?;
 		}
-		let settle_at = now::<T>().saturating_add(T::ChallengeWindow::get());
+		let settle_at = now::<T>().saturating_add(WindowBlocks::<T>::get().challenge_window);
 		set_block::<T>(settle_at);
 		#[block]
 		{

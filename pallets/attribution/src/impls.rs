@@ -135,7 +135,7 @@ impl<T: Config> Pallet<T> {
 		let id = NextInferenceId::<T>::get();
 		let next = id.next().ok_or(Error::<T>::IdsExhausted)?;
 		let now = Self::now();
-		let serve_by = now.saturating_add(T::ServeTimeout::get());
+		let serve_by = now.saturating_add(WindowBlocks::<T>::get().serve_timeout);
 		let mut expiring = ExpiringAt::<T>::get(serve_by);
 		expiring
 			.try_push(id)
@@ -246,7 +246,7 @@ impl<T: Config> Pallet<T> {
 		.map_err(|_| Error::<T>::FeeOverflow)?;
 		ensure!(fee <= inference.held, Error::<T>::FeeAboveMaximum);
 		let now = Self::now();
-		let settle_at = now.saturating_add(T::ChallengeWindow::get());
+		let settle_at = now.saturating_add(WindowBlocks::<T>::get().challenge_window);
 		let mut queue = SettleAt::<T>::get(settle_at);
 		queue
 			.try_push(id)
@@ -513,7 +513,7 @@ impl<T: Config> Pallet<T> {
 		});
 		inference.status = Status::Challenged;
 		Inferences::<T>::insert(id, inference);
-		let deadline = now.saturating_add(T::VerifyWindow::get());
+		let deadline = now.saturating_add(WindowBlocks::<T>::get().verify_window);
 		let drawn = verifiers.iter().map(|slot| slot.verifier.clone()).collect();
 		Challenges::<T>::insert(
 			id,

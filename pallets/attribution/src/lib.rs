@@ -23,7 +23,9 @@
 //!    `tokens_in * per_1k_input / 1000 + tokens_out * per_1k_output / 1000 +`
 //!    [`Config::PlatformFee`]; the rest of the maximum is released at once.
 //!    A request with no receipt by [`Config::ServeTimeout`] blocks is
-//!    refunded in full at the start of that block.
+//!    refunded in full at the start of that block. The prompt commitment is
+//!    [`openledger_primitives::attribution::prompt_commitment`]: BLAKE2b-256
+//!    of the prompt's UTF-8 bytes.
 //! 3. For [`Config::ChallengeWindow`] blocks any other bonded worker may
 //!    `challenge` the receipt with the result hash it computed, holding
 //!    [`Config::ChallengeBond`]. [`Config::VerifierCount`] verifiers are
@@ -52,6 +54,10 @@
 //!    exceed [`Config::ServeTimeout`] + [`Config::ChallengeWindow`] +
 //!    [`Config::VerifyWindow`], so that a worker's stake is still there when
 //!    its receipt is voided.
+//!
+//!    The three windows in force are in [`WindowBlocks`]: the `Config`
+//!    values, or shorter ones set at genesis (development chains serve,
+//!    challenge and settle within a minute).
 //! 4. An unchallenged receipt settles at the start of the block its window
 //!    ends in, at most [`Config::MaxSettlementsPerBlock`] per block: a
 //!    receipt is refused ([`Error::SettlementQueueFull`]) when its block is
@@ -261,6 +267,8 @@ pub type BalanceOf<T> = <<T as Config>::Currency as fungible::Inspect<
 pub type AccountIdOf<T> = <T as polkadot_sdk::frame_system::Config>::AccountId;
 /// An inference record.
 pub type InferenceOf<T> = Inference<AccountIdOf<T>, BalanceOf<T>, BlockNumberFor<T>>;
+/// The attribution windows of `T`.
+pub type WindowsOf<T> = Windows<BlockNumberFor<T>>;
 /// A receipt's scores as submitted: `(contribution, parts per million)`.
 pub type ScoresOf<T> = BoundedVec<(ContributionId, u32), <T as Config>::MaxScores>;
 /// A receipt's scores as stored, with their contributors.
@@ -492,6 +500,57 @@ pub mod pallet {
 		/// A voucher channel's storage deposit.
 		#[codec(index = 3)]
 		ChannelDeposit,
+	}
+
+	/// [`Config::ServeTimeout`], [`Config::ChallengeWindow`] and
+	/// [`Config::VerifyWindow`], unless genesis shortened them.
+	#[pallet::type_value]
+	pub fn DefaultWindows<T: Config>() -> WindowsOf<T> {
+		Windows {
+			serve_timeout: T::ServeTimeout::get(),
+			challenge_window: T::ChallengeWindow::get(),
+			verify_window: T::VerifyWindow::get(),
+		}
+	}
+
+	/// The serve timeout and the challenge and verify windows in force.
+	#[pallet::storage]
+	pub type WindowBlocks<T: Config> = StorageValue<_, WindowsOf<T>, ValueQuery, DefaultWindows<T>>;
+
+	#[pallet::genesis_config]
+	#[derive(polkadot_sdk::frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Shorter windows than the [`Config`] ones, each at least one block:
+		/// development chains serve, challenge and settle in seconds.
+		pub serve_timeout: Option<BlockNumberFor<T>>,
+		pub challenge_window: Option<BlockNumberFor<T>>,
+		pub verify_window: Option<BlockNumberFor<T>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let defaults = DefaultWindows::<T>::get();
+			let pick = |name: &str, set: Option<BlockNumberFor<T>>, most| match set {
+				Some(blocks) => {
+					assert!(
+						!blocks.is_zero() && blocks <= most,
+						"the genesis {name} must be between 1 block and the Config value"
+					);
+					blocks
+				},
+				None => most,
+			};
+			WindowBlocks::<T>::put(Windows {
+				serve_timeout: pick("serve timeout", self.serve_timeout, defaults.serve_timeout),
+				challenge_window: pick(
+					"challenge window",
+					self.challenge_window,
+					defaults.challenge_window,
+				),
+				verify_window: pick("verify window", self.verify_window, defaults.verify_window),
+			});
+		}
 	}
 
 	/// The id the next inference gets.

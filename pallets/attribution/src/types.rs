@@ -49,8 +49,8 @@ pub struct Inference<AccountId, Balance, BlockNumber> {
 	/// The model's terms when the request was made: the price charged, the
 	/// split applied and the adapter the proof must name.
 	pub terms: DeployedModel<AccountId, Balance>,
-	/// BLAKE2b-256 commitment to the prompt, which the user sends the worker
-	/// off chain.
+	/// BLAKE2b-256 of the prompt, which the user sends the worker off chain
+	/// ([`openledger_primitives::attribution::prompt_commitment`]).
 	pub prompt_commitment: Hash,
 	/// OPEN held from the user under [`crate::HoldReason::InferenceFee`]: the
 	/// maximum fee until the receipt, then the fee.
@@ -147,6 +147,20 @@ pub enum Outcome {
 	/// Re-execution did not reproduce the receipt: it is voided, the user
 	/// refunded and the worker slashed.
 	Voided,
+}
+
+/// The attribution windows in blocks. The chain keeps them in
+/// [`crate::WindowBlocks`]: [`crate::Config`]'s values unless genesis sets
+/// shorter ones (development chains settle in seconds, not half an hour).
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Windows<BlockNumber> {
+	/// Blocks a worker has to submit a receipt before the request is
+	/// refunded.
+	pub serve_timeout: BlockNumber,
+	/// Blocks a receipt may be challenged before it settles.
+	pub challenge_window: BlockNumber,
+	/// Blocks the verifiers have to answer, from the challenge on.
+	pub verify_window: BlockNumber,
 }
 
 /// A user's prepaid credit for batched inferences, kept in
@@ -357,22 +371,4 @@ pub fn pro_rata<Balance: AtLeast32BitUnsigned + Copy>(
 		.collect()
 }
 
-/// The fee of an inference: `tokens_in * per_1k_input / 1000 + tokens_out *
-/// per_1k_output / 1000 + platform` (DESIGN §6), each product rounded down.
-pub fn inference_fee<Balance: AtLeast32BitUnsigned + Copy>(
-	terms: &openledger_primitives::Pricing<Balance>,
-	tokens_in: u32,
-	tokens_out: u32,
-	platform: Balance,
-) -> Result<Balance, ArithmeticError> {
-	let per_thousand = |price: Balance, tokens: u32| -> Result<Balance, ArithmeticError> {
-		let price: u128 = price.try_into().map_err(|_| ArithmeticError::Overflow)?;
-		multiply_by_rational_with_rounding(price, u128::from(tokens), 1_000, Rounding::Down)
-			.and_then(|amount| Balance::try_from(amount).ok())
-			.ok_or(ArithmeticError::Overflow)
-	};
-	per_thousand(terms.per_1k_input, tokens_in)?
-		.checked_add(&per_thousand(terms.per_1k_output, tokens_out)?)
-		.and_then(|fee| fee.checked_add(&platform))
-		.ok_or(ArithmeticError::Overflow)
-}
+pub use openledger_primitives::inference_fee;

@@ -7,6 +7,7 @@
 //! CHAIN: `Some("dev")`, CPU: `AMD EPYC`
 //! Re-measured on 2026-11-22 (STEPS `50`, REPEAT `20`, same command with `--extrinsic deposit_credit,withdraw_credit`): deposit_credit, withdraw_credit.
 //! Re-measured on 2026-11-22 (STEPS `20`, REPEAT `10`, same command with `--extrinsic settle_batch`): settle_batch.
+//! Re-measured on 2026-11-22 (STEPS `20`, REPEAT `10`, same command with `--extrinsic request_inference,submit_receipt,challenge`): request_inference, submit_receipt, challenge.
 
 // Executed command:
 // /root/.cache/openledger/bench-target/debug/openledger-node
@@ -77,33 +78,37 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Staking::Bonds` (`max_values`: None, `max_size`: Some(714), added: 3189, mode: `MaxEncodedLen`)
 	/// Storage: `Attribution::NextInferenceId` (r:1 w:1)
 	/// Proof: `Attribution::NextInferenceId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Attribution::WindowBlocks` (r:1 w:0)
+	/// Proof: `Attribution::WindowBlocks` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attribution::ExpiringAt` (r:1 w:1)
 	/// Proof: `Attribution::ExpiringAt` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `Attribution::Inferences` (r:0 w:1)
 	/// Proof: `Attribution::Inferences` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	fn request_inference() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1469`
+		//  Measured:  `1503`
 		//  Estimated: `5527`
-		// Minimum execution time: 151_686_000 picoseconds.
-		Weight::from_parts(259_615_000, 5527)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Minimum execution time: 156_972_000 picoseconds.
+		Weight::from_parts(171_956_000, 5527)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Attribution::Inferences` (r:1 w:1)
 	/// Proof: `Attribution::Inferences` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Contributions` (r:32 w:0)
 	/// Proof: `Datanets::Contributions` (`max_values`: None, `max_size`: Some(458), added: 2933, mode: `MaxEncodedLen`)
+	/// Storage: `Attribution::WindowBlocks` (r:1 w:0)
+	/// Proof: `Attribution::WindowBlocks` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attribution::SettleAt` (r:1 w:1)
 	/// Proof: `Attribution::SettleAt` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `Attribution::ExpiringAt` (r:1 w:1)
 	/// Proof: `Attribution::ExpiringAt` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
 	/// Storage: `Attribution::Receipts` (r:0 w:1)
@@ -111,13 +116,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[0, 32]`.
 	fn submit_receipt(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1209 + s * (153 ±0)`
+		//  Measured:  `1242 + s * (153 ±0)`
 		//  Estimated: `5527 + s * (2933 ±0)`
-		// Minimum execution time: 182_180_000 picoseconds.
-		Weight::from_parts(257_938_860, 5527)
-			// Standard Error: 144_518
-			.saturating_add(Weight::from_parts(15_075_636, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		// Minimum execution time: 135_421_000 picoseconds.
+		Weight::from_parts(185_476_461, 5527)
+			// Standard Error: 314_962
+			.saturating_add(Weight::from_parts(16_176_745, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(Weight::from_parts(0, 2933).saturating_mul(s.into()))
@@ -131,25 +136,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Servers` (r:257 w:0)
 	/// Proof: `ModelRegistry::Servers` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Attribution::SettleAt` (r:1 w:1)
 	/// Proof: `Attribution::SettleAt` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `Attribution::WindowBlocks` (r:1 w:0)
+	/// Proof: `Attribution::WindowBlocks` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attribution::Challenges` (r:0 w:1)
 	/// Proof: `Attribution::Challenges` (`max_values`: None, `max_size`: Some(300), added: 2775, mode: `MaxEncodedLen`)
 	/// The range of component `w` is `[3, 255]`.
 	fn challenge(w: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2343 + w * (145 ±0)`
+		//  Measured:  `2376 + w * (145 ±0)`
 		//  Estimated: `6092 + w * (3189 ±0)`
-		// Minimum execution time: 336_549_000 picoseconds.
-		Weight::from_parts(587_479_230, 6092)
-			// Standard Error: 523_530
-			.saturating_add(Weight::from_parts(22_765_709, 0).saturating_mul(w.into()))
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		// Minimum execution time: 277_011_000 picoseconds.
+		Weight::from_parts(481_757_944, 6092)
+			// Standard Error: 644_580
+			.saturating_add(Weight::from_parts(17_741_399, 0).saturating_mul(w.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(w.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 3189).saturating_mul(w.into()))
@@ -491,22 +498,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn request_inference() -> Weight {
-		Weight::from_parts(259_615_000, 5527)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
+		Weight::from_parts(171_956_000, 5527)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn submit_receipt(s: u32, ) -> Weight {
-		Weight::from_parts(257_938_860, 5527)
-			.saturating_add(Weight::from_parts(15_075_636, 0).saturating_mul(s.into()))
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
+		Weight::from_parts(185_476_461, 5527)
+			.saturating_add(Weight::from_parts(16_176_745, 0).saturating_mul(s.into()))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(s.into())))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 			.saturating_add(Weight::from_parts(0, 2933).saturating_mul(s.into()))
 	}
 	fn challenge(w: u32, ) -> Weight {
-		Weight::from_parts(587_479_230, 6092)
-			.saturating_add(Weight::from_parts(22_765_709, 0).saturating_mul(w.into()))
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
+		Weight::from_parts(481_757_944, 6092)
+			.saturating_add(Weight::from_parts(17_741_399, 0).saturating_mul(w.into()))
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(w.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 3189).saturating_mul(w.into()))

@@ -127,3 +127,57 @@ fn a_served_request_is_not_refunded() {
 		assert!(Attribution::inference(id).is_some());
 	});
 }
+
+#[test]
+fn genesis_may_shorten_the_windows() {
+	ExtBuilder::build_and_execute(|| {
+		assert_eq!(
+			WindowBlocks::<Test>::get(),
+			Windows {
+				serve_timeout: SERVE_TIMEOUT,
+				challenge_window: CHALLENGE_WINDOW,
+				verify_window: VERIFY_WINDOW,
+			}
+		);
+		GenesisConfig::<Test> {
+			serve_timeout: Some(2),
+			challenge_window: Some(3),
+			verify_window: None,
+		}
+		.build();
+		let id = request(&alice());
+		assert_eq!(
+			Attribution::inference(id).unwrap().status,
+			Status::Requested { serve_by: 1 + 2 }
+		);
+		assert_ok!(try_submit(id, &standard_scores()));
+		assert_eq!(
+			Attribution::inference(id).unwrap().status,
+			Status::Receipted { settle_at: 1 + 3 }
+		);
+		assert_ok!(Attribution::challenge(
+			signed(&CHALLENGER),
+			id,
+			Hash::repeat_byte(0xee)
+		));
+		assert_eq!(
+			Attribution::challenge_of(id).unwrap().deadline,
+			1 + VERIFY_WINDOW
+		);
+	});
+}
+
+#[test]
+#[should_panic(
+	expected = "the genesis challenge window must be between 1 block and the Config value"
+)]
+fn genesis_cannot_lengthen_a_window() {
+	ExtBuilder::build().execute_with(|| {
+		GenesisConfig::<Test> {
+			serve_timeout: None,
+			challenge_window: Some(CHALLENGE_WINDOW + 1),
+			verify_window: None,
+		}
+		.build();
+	});
+}

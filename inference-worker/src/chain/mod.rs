@@ -1,0 +1,476 @@
+//! The worker's chain client: subxt 0.50 over the node's JSON-RPC, with
+//! `PolkadotConfig` and the dynamic API (calls and storage by name, decoded
+//! into the few fields the worker reads).
+//!
+//! [`Chain`] signs as one account: it bonds it as a worker, serves models
+//! with it, reads the inferences assigned to it and submits their receipts.
+//! Transactions go one at a time and each waits for finality, so nonces
+//! never clash and a returned `Ok` means the chain has it for good. When the
+//! node goes away, the next call reconnects.
+//!
+//! [`journal`] keeps what the worker accepted and submitted across restarts;
+//! [`service`] serves on-chain requests with it.
+
+pub mod journal;
+pub mod service;
+
+use std::time::Duration;
+
+use openledger_primitives::attribution::Method;
+use openledger_primitives::{Hash, ProofCommitment};
+use subxt::dynamic::{self, Value};
+use subxt::events::DecodeAsEvent;
+use subxt::ext::scale_decode::DecodeAsType;
+use subxt::ext::scale_value::Composite;
+use subxt::transactions::Payload;
+use subxt::utils::AccountId32;
+use subxt::{OnlineClient, PolkadotConfig};
+use subxt_signer::sr25519::Keypair;
+use subxt_signer::SecretUri;
+use tokio::sync::Mutex;
+
+use crate::attribution::receipt::InferenceReceipt;
+
+/// How long one transaction may take from submission to finality.
+const TX_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Why a chain call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+	#[error("cannot reach the node at {url}: {reason}")]
+	Connect { url: String, reason: String },
+	#[error("the node failed a read of {what}: {reason}")]
+	Read { what: String, reason: String },
+	/// The transaction could not be submitted or followed to finality.
+	#[error("{call} could not be submitted: {reason}")]
+	Submit { call: String, reason: String },
+	/// The runtime refused the call; the reason names the pallet error.
+	#[error("{call} failed: {reason}")]
+	Dispatch { call: String, reason: String },
+	#[error("{call} was not finalized within {0:?}", TX_TIMEOUT)]
+	Timeout { call: String },
+	#[error("invalid signer URI: {0}")]
+	Signer(String),
+}
+
+/// Parses a secret URI (`//Ferdie`, a mnemonic with derivations, a 0x seed)
+/// into an sr25519 key pair.
+pub fn keypair_from_uri(uri: &str) -> Result<Keypair, ChainError> {
+	let uri: SecretUri = uri
+		.parse()
+		.map_err(|e| ChainError::Signer(format!("{e}")))?;
+	Keypair::from_uri(&uri).map_err(|e| ChainError::Signer(format!("{e}")))
+}
+
+/// An inference as the chain keeps it, reduced to what the worker checks.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub struct OnChainInference {
+	pub user: AccountId32,
+	pub worker: AccountId32,
+	pub model: u32,
+	pub terms: Terms,
+	pub prompt_commitment: [u8; 32],
+	pub held: u128,
+	pub status: InferenceStatus,
+}
+
+/// The model's terms at the time of the request.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub struct Terms {
+	pub pricing: Pricing,
+	pub adapter_version: u32,
+	pub adapter_hash: [u8; 32],
+	pub attribution_index_root: [u8; 32],
+}
+
+/// Prices per 1,000 tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub struct Pricing {
+	pub per_1k_input: u128,
+	pub per_1k_output: u128,
+}
+
+/// Where an inference stands (`pallet_attribution::Status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub enum InferenceStatus {
+	Requested { serve_by: u32 },
+	Receipted { settle_at: u32 },
+	Challenged,
+	Unsettled,
+}
+
+/// A receipt as the chain keeps it, reduced to its result hash.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub struct OnChainReceipt {
+	pub tokens_in: u32,
+	pub tokens_out: u32,
+	pub output_hash: [u8; 32],
+	pub result_hash: [u8; 32],
+	pub fee: u128,
+}
+
+/// The model registry's terms of a deployed adapter version.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub struct AdapterRecord {
+	pub adapter_hash: [u8; 32],
+	pub attribution_index_root: [u8; 32],
+}
+
+#[derive(Clone, Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct ModelRecord {
+	adapter_versions: u32,
+}
+
+#[derive(Clone, Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct RoleLedger {
+	active: u128,
+}
+
+/// `Attribution.InferenceRequested`.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub struct InferenceRequested {
+	pub id: u64,
+	pub user: AccountId32,
+	pub worker: AccountId32,
+	pub model: u32,
+	pub adapter_version: u32,
+	pub adapter_hash: [u8; 32],
+	pub prompt_commitment: [u8; 32],
+	pub max_fee: u128,
+	pub serve_by: u32,
+}
+
+impl DecodeAsEvent for InferenceRequested {
+	fn is_event(pallet: &str, event: &str) -> bool {
+		pallet == "Attribution" && event == "InferenceRequested"
+	}
+}
+
+/// `Attribution.ReceiptSubmitted`: what the chain charged.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub struct ReceiptSubmitted {
+	pub id: u64,
+	pub fee: u128,
+	pub released: u128,
+	pub result_hash: [u8; 32],
+	pub settle_at: u32,
+}
+
+impl DecodeAsEvent for ReceiptSubmitted {
+	fn is_event(pallet: &str, event: &str) -> bool {
+		pallet == "Attribution" && event == "ReceiptSubmitted"
+	}
+}
+
+type Client = OnlineClient<PolkadotConfig>;
+
+/// A connection to a node, signing as one account.
+pub struct Chain {
+	url: String,
+	signer: Keypair,
+	account: AccountId32,
+	/// `None` after a failure, so that the next call reconnects.
+	client: Mutex<Option<Client>>,
+	/// Held while a transaction is in flight: one at a time.
+	submitting: Mutex<()>,
+}
+
+impl Chain {
+	/// Connects to the node at `url` (`ws://` or `wss://`).
+	pub async fn connect(url: &str, signer: Keypair) -> Result<Self, ChainError> {
+		let account = signer.public_key().to_account_id();
+		let chain = Self {
+			url: url.to_string(),
+			signer,
+			account,
+			client: Mutex::new(None),
+			submitting: Mutex::new(()),
+		};
+		chain.client().await?;
+		Ok(chain)
+	}
+
+	/// The account the worker signs as.
+	pub fn account(&self) -> &AccountId32 {
+		&self.account
+	}
+
+	pub fn url(&self) -> &str {
+		&self.url
+	}
+
+	/// The live client, reconnecting first if the last call failed.
+	pub async fn client(&self) -> Result<Client, ChainError> {
+		let mut slot = self.client.lock().await;
+		if let Some(client) = slot.as_ref() {
+			return Ok(client.clone());
+		}
+		// This chain has only ever had modern metadata; the Polkadot relay
+		// chain's historic type registry does not apply to it.
+		let config = PolkadotConfig::builder().use_historic_types(false).build();
+		let client = Client::from_insecure_url_with_config(config, &self.url)
+			.await
+			.map_err(|e| ChainError::Connect {
+				url: self.url.clone(),
+				reason: e.to_string(),
+			})?;
+		*slot = Some(client.clone());
+		Ok(client)
+	}
+
+	/// Forgets the connection after a failure that may be the node's going.
+	async fn drop_client(&self) {
+		*self.client.lock().await = None;
+	}
+
+	/// Reads `pallet.entry` at `key` in the latest finalized state.
+	async fn fetch<K, V>(&self, pallet: &str, entry: &str, key: K) -> Result<Option<V>, ChainError>
+	where
+		K: subxt::ext::frame_decode::storage::IntoEncodableValues
+			+ subxt::ext::frame_decode::storage::IntoDecodableValues,
+		V: DecodeAsType,
+	{
+		let what = format!("{pallet}.{entry}");
+		let read =
+			async {
+				let at = self.client().await?.at_current_block().await.map_err(|e| {
+					ChainError::Read {
+						what: what.clone(),
+						reason: e.to_string(),
+					}
+				})?;
+				let value = at
+					.storage()
+					.try_fetch(dynamic::storage::<K, V>(pallet, entry), key)
+					.await
+					.map_err(|e| ChainError::Read {
+						what: what.clone(),
+						reason: e.to_string(),
+					})?;
+				value
+					.map(|value| value.decode())
+					.transpose()
+					.map_err(|e| ChainError::Read {
+						what: what.clone(),
+						reason: format!("does not decode: {e}"),
+					})
+			};
+		let result = read.await;
+		if matches!(
+			result,
+			Err(ChainError::Read { .. } | ChainError::Connect { .. })
+		) {
+			self.drop_client().await;
+		}
+		result
+	}
+
+	/// `Attribution.Inferences(id)`.
+	pub async fn inference(&self, id: u64) -> Result<Option<OnChainInference>, ChainError> {
+		self.fetch("Attribution", "Inferences", (id,)).await
+	}
+
+	/// `Attribution.Receipts(id)`.
+	pub async fn receipt(&self, id: u64) -> Result<Option<OnChainReceipt>, ChainError> {
+		self.fetch("Attribution", "Receipts", (id,)).await
+	}
+
+	/// The adapter version `model` serves now, if it is deployed.
+	pub async fn current_adapter(&self, model: u32) -> Result<Option<AdapterRecord>, ChainError> {
+		let Some(record) = self
+			.fetch::<_, ModelRecord>("ModelRegistry", "Models", (model,))
+			.await?
+		else {
+			return Ok(None);
+		};
+		if record.adapter_versions == 0 {
+			return Ok(None);
+		}
+		self.fetch(
+			"ModelRegistry",
+			"Adapters",
+			(model, record.adapter_versions),
+		)
+		.await
+	}
+
+	/// `Attribution.PlatformFee`.
+	pub async fn platform_fee(&self) -> Result<u128, ChainError> {
+		let at = self
+			.client()
+			.await?
+			.at_current_block()
+			.await
+			.map_err(|e| ChainError::Read {
+				what: "the finalized block".into(),
+				reason: e.to_string(),
+			})?;
+		at.constants()
+			.entry(dynamic::constant::<u128>("Attribution", "PlatformFee"))
+			.map_err(|e| ChainError::Read {
+				what: "Attribution.PlatformFee".into(),
+				reason: e.to_string(),
+			})
+	}
+
+	/// Bonds `amount` as a worker unless the account already has at least
+	/// that much bonded in the role.
+	pub async fn ensure_worker_bond(&self, amount: u128) -> Result<(), ChainError> {
+		let bonded = self
+			.fetch::<_, RoleLedger>(
+				"Staking",
+				"Bonds",
+				(Value::unnamed_variant("Worker", []), self.account),
+			)
+			.await?
+			.map_or(0, |ledger| ledger.active);
+		if bonded >= amount {
+			return Ok(());
+		}
+		let call = dynamic::tx(
+			"Staking",
+			"bond",
+			(Value::unnamed_variant("Worker", []), amount - bonded),
+		);
+		self.submit("Staking.bond", &call).await.map(drop)
+	}
+
+	/// Starts serving `model` unless the account already does.
+	pub async fn ensure_serving(&self, model: u32) -> Result<(), ChainError> {
+		let serving = self
+			.fetch::<_, u128>("ModelRegistry", "Servers", (model, self.account))
+			.await?;
+		if serving.is_some() {
+			return Ok(());
+		}
+		let call = dynamic::tx("ModelRegistry", "serve", (model,));
+		self.submit("ModelRegistry.serve", &call).await.map(drop)
+	}
+
+	/// Submits the receipt of inference `id`; returns what the chain charged.
+	pub async fn submit_receipt(
+		&self,
+		id: u64,
+		receipt: &InferenceReceipt,
+	) -> Result<ReceiptSubmitted, ChainError> {
+		let scores: Vec<Value> = receipt
+			.scores
+			.iter()
+			.map(|(contribution, ppm)| {
+				Value::unnamed_composite([contribution.0.into(), (*ppm).into()])
+			})
+			.collect();
+		let call = dynamic::tx(
+			"Attribution",
+			"submit_receipt",
+			Composite::unnamed([
+				id.into(),
+				len_u32(receipt.prompt_tokens.len()).into(),
+				len_u32(receipt.output_tokens.len()).into(),
+				hash_value(&receipt.output_hash),
+				method_value(receipt.method),
+				Value::unnamed_composite(scores),
+				proof_value(&receipt.proof),
+			]),
+		);
+		let events = self.submit("Attribution.submit_receipt", &call).await?;
+		events
+			.find_first::<ReceiptSubmitted>()
+			.and_then(Result::ok)
+			.ok_or_else(|| ChainError::Dispatch {
+				call: "Attribution.submit_receipt".into(),
+				reason: "no ReceiptSubmitted event".into(),
+			})
+	}
+
+	/// Signs and submits `call`, waiting for it to be finalized and to
+	/// succeed.
+	async fn submit<Call: Payload>(
+		&self,
+		name: &str,
+		call: &Call,
+	) -> Result<subxt::extrinsics::ExtrinsicEvents<PolkadotConfig>, ChainError> {
+		let _one_at_a_time = self.submitting.lock().await;
+		let submit = |reason: String| ChainError::Submit {
+			call: name.to_string(),
+			reason,
+		};
+		let attempt = async {
+			let client = self.client().await?;
+			let progress = client
+				.tx()
+				.await
+				.map_err(|e| submit(e.to_string()))?
+				.sign_and_submit_then_watch_default(call, &self.signer)
+				.await
+				.map_err(|e| submit(e.to_string()))?;
+			let in_block = progress
+				.wait_for_finalized()
+				.await
+				.map_err(|e| submit(e.to_string()))?;
+			in_block
+				.wait_for_success()
+				.await
+				.map_err(|e| ChainError::Dispatch {
+					call: name.to_string(),
+					reason: e.to_string(),
+				})
+		};
+		match tokio::time::timeout(TX_TIMEOUT, attempt).await {
+			Ok(Ok(events)) => Ok(events),
+			Ok(Err(error)) => {
+				if !matches!(error, ChainError::Dispatch { .. }) {
+					self.drop_client().await;
+				}
+				Err(error)
+			},
+			Err(_) => {
+				self.drop_client().await;
+				Err(ChainError::Timeout {
+					call: name.to_string(),
+				})
+			},
+		}
+	}
+}
+
+fn len_u32(len: usize) -> u32 {
+	u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+fn hash_value(hash: &Hash) -> Value {
+	Value::from_bytes(hash.as_bytes())
+}
+
+fn method_value(method: Method) -> Value {
+	let name = match method {
+		Method::Gradient => "Gradient",
+		Method::Span => "Span",
+	};
+	Value::unnamed_variant(name, [])
+}
+
+fn proof_value(proof: &ProofCommitment) -> Value {
+	Value::named_composite([
+		("adapter_hash", hash_value(&proof.adapter_hash)),
+		(
+			"attribution_index_root",
+			hash_value(&proof.attribution_index_root),
+		),
+		("method", method_value(proof.method)),
+		("projection_seed", proof.projection_seed.into()),
+		("lambda_fp", proof.lambda_fp.into()),
+		("fixed_point_frac_bits", proof.fixed_point_frac_bits.into()),
+		("scores_root", hash_value(&proof.scores_root)),
+	])
+}
