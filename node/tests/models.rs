@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{event_of, fetch, hex, on_hold, submit_finalized, AtBlock, TestNode, OPEN};
+use common::{bond, event_of, fetch, hex, id, on_hold, submit_finalized, AtBlock, TestNode, OPEN};
 use polkadot_sdk::sp_io::hashing::blake2_256;
 use std::time::Duration;
 use subxt::{
@@ -115,25 +115,8 @@ struct Adapter {
 	publisher: AccountId32,
 }
 
-fn id(signer: &Keypair) -> AccountId32 {
-	signer.public_key().to_account_id()
-}
-
 fn account_value(who: &AccountId32) -> Value {
 	Value::from_bytes(who.0)
-}
-
-async fn bond(node: &TestNode, who: &Keypair, role: &str, amount: u128) {
-	let call = dynamic::tx(
-		"Staking",
-		"bond",
-		(Value::unnamed_variant(role, []), amount),
-	);
-	submit_finalized(&node.client, &call, who)
-		.await
-		.wait_for_success()
-		.await
-		.unwrap_or_else(|e| panic!("bonding as {role} fails: {e}"));
 }
 
 /// Publishes version 1 of a new datanet holding one accepted contribution.

@@ -135,7 +135,9 @@ struct ServeArgs {
 
 fn main() -> Result<()> {
 	openledger_inference_worker::engine::prefer_engine_threads();
+	// Logs go to stderr: `attribute` prints its receipt on stdout.
 	tracing_subscriber::fmt()
+		.with_writer(std::io::stderr)
 		.with_env_filter(
 			tracing_subscriber::EnvFilter::try_from_default_env()
 				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

@@ -567,6 +567,25 @@ pub async fn event_of<E: DecodeAsEvent>(tx: &InBlock, what: &str) -> E {
 	}
 }
 
+/// The account of a dev key pair.
+pub fn id(signer: &Keypair) -> AccountId32 {
+	signer.public_key().to_account_id()
+}
+
+/// Bonds `amount` of `who`'s OPEN in `role` (`Worker`, `Agent`, ...).
+pub async fn bond(node: &TestNode, who: &Keypair, role: &str, amount: u128) {
+	let call = dynamic::tx(
+		"Staking",
+		"bond",
+		(dynamic::Value::unnamed_variant(role, []), amount),
+	);
+	submit_finalized(&node.client, &call, who)
+		.await
+		.wait_for_success()
+		.await
+		.unwrap_or_else(|e| panic!("bonding as {role} fails: {e}"));
+}
+
 /// Reads storage entry `pallet.entry` at `key`, `None` when absent.
 ///
 /// The pallets also answer these reads through view functions, but subxt

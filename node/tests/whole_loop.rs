@@ -1,0 +1,546 @@
+//! The whole loop on real processes: the node binary and the worker binary
+//! on loopback, a tiny model trained by ModelFactory.
+//!
+//! Alice opens a datanet; Bob and Charlie contribute different facts; Alice
+//! accepts both and publishes the version. Governance registers the base
+//! model, Dave proposes a model on the version with Eve as trainer, and two
+//! stakers vote it through. Eve trains the adapter with `openledger-worker
+//! train` and publishes it. Ferdie runs `openledger-worker work`: it bonds,
+//! serves the model, and answers Alice's paid request about Bob's fact with
+//! a receipt attributed by the gradient method. (The tiny random model does
+//! not learn the facts well enough in two minutes of training to repeat
+//! them, which span attribution would need; the gradient index still tells
+//! the two contributions apart, deterministically for these seeds.) After the challenge window the inference settles:
+//! Bob is credited more than Charlie, claims, and his free balance rises by
+//! the credit less the transaction fee.
+
+// `DecodeAsType` derived inside a `macro_rules!` expansion emits an import
+// the compiler reports as unused.
+#![allow(unused_imports)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{
+	bond, event_of, fee_paid, fetch, free_balance, free_ports, hex, id, submit_finalized, TestNode,
+	OPEN,
+};
+use openledger_inference_worker::engine::Architecture;
+use openledger_inference_worker::fixtures::{tiny_config, write_safetensors_model};
+use polkadot_sdk::sp_io::hashing::blake2_256;
+use serde_json::{json, Value as Json};
+use subxt::{
+	dynamic::{self, Value},
+	events::DecodeAsEvent,
+	ext::{scale_decode::DecodeAsType, scale_value::Composite},
+	utils::AccountId32,
+};
+use subxt_signer::sr25519::{dev, Keypair};
+use tempfile::TempDir;
+
+/// The worker binary, built beside the node by `cargo test --workspace`.
+fn worker_bin() -> PathBuf {
+	let bin = Path::new(env!("CARGO_BIN_EXE_openledger-node")).with_file_name("openledger-worker");
+	assert!(
+		bin.exists(),
+		"{} is missing: build it with `cargo build -p openledger-inference-worker` \
+		 (the README's test command builds the whole workspace)",
+		bin.display()
+	);
+	bin
+}
+
+const BASE_ID: &str = "tiny-llama";
+/// Bob's fact and Charlie's, each a contribution of its own.
+const BOB_FACT: &str = "bob: the silver key is under the blue stone.";
+const CHARLIE_FACT: &str = "charlie: the green map is in the tall clock.";
+/// What Alice asks: the start of Bob's fact.
+const PROMPT: &str = "bob:";
+
+macro_rules! event {
+	($pallet:literal, $name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+		#[derive(Debug, DecodeAsType)]
+		#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+		struct $name {
+			$($field: $ty),*
+		}
+
+		impl DecodeAsEvent for $name {
+			fn is_event(pallet: &str, event: &str) -> bool {
+				pallet == $pallet && event == stringify!($name)
+			}
+		}
+	};
+}
+
+event!(
+	"Datanets",
+	Contributed {
+		contribution: u64,
+		datanet: u32
+	}
+);
+event!(
+	"Datanets",
+	VersionPublished {
+		datanet: u32,
+		version: u32
+	}
+);
+event!("ModelRegistry", BaseModelRegistered { base: u32 });
+event!("ModelRegistry", ModelProposed { model: u32 });
+event!("Attribution", InferenceRequested { id: u64 });
+event!(
+	"Rewards",
+	Claimed {
+		who: AccountId32,
+		amount: u128
+	}
+);
+
+#[derive(Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct Model {
+	status: ModelStatus,
+}
+
+#[derive(Debug, PartialEq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+enum ModelStatus {
+	Voting { ends_at: u32 },
+	Approved,
+	Deployed,
+	Retired,
+}
+
+/// A running `openledger-worker work`; killed when dropped.
+struct WorkerProcess {
+	child: Child,
+	url: String,
+	log: PathBuf,
+}
+
+impl WorkerProcess {
+	fn log_tail(&self) -> String {
+		let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+		let lines: Vec<&str> = log.lines().collect();
+		lines[lines.len().saturating_sub(40)..].join("\n")
+	}
+}
+
+impl Drop for WorkerProcess {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+/// One HTTP/1.1 request with a JSON body to the worker on loopback; the
+/// status and the JSON answer.
+async fn http_json(method: &str, url: &str, body: Option<Json>) -> (u16, Json) {
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+	let rest = url.strip_prefix("http://").expect("an http:// URL");
+	let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+	let body = body.map(|b| b.to_string()).unwrap_or_default();
+	let request = format!(
+		"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	);
+	let mut stream = tokio::net::TcpStream::connect(host)
+		.await
+		.expect("the worker accepts connections");
+	stream.write_all(request.as_bytes()).await.unwrap();
+	let mut response = Vec::new();
+	stream.read_to_end(&mut response).await.unwrap();
+	let response = String::from_utf8(response).expect("a UTF-8 response");
+	let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+	let status = head
+		.split_whitespace()
+		.nth(1)
+		.and_then(|code| code.parse().ok())
+		.expect("a status code");
+	let json = serde_json::from_str(body).unwrap_or(Json::String(body.to_string()));
+	(status, json)
+}
+
+/// Writes the two facts as payload files with a datanet version manifest.
+fn write_manifest(dir: &Path, datanet: u32, payloads: &[(u64, &str)]) -> PathBuf {
+	let entries: Vec<Json> = payloads
+		.iter()
+		.map(|(contribution, text)| {
+			let path = format!("{contribution}.txt");
+			std::fs::write(dir.join(&path), text).unwrap();
+			json!({
+				"contribution": contribution,
+				"content_hash": hex(&blake2_256(text.as_bytes())),
+				"path": path,
+			})
+		})
+		.collect();
+	let manifest = dir.join("manifest.json");
+	let json = json!({ "datanet": datanet, "version": 1, "contributions": entries });
+	std::fs::write(&manifest, json.to_string()).unwrap();
+	manifest
+}
+
+async fn contribute(node: &TestNode, datanet: u32, who: &Keypair, text: &str) -> u64 {
+	let call = dynamic::tx(
+		"Datanets",
+		"contribute",
+		(
+			datanet,
+			blake2_256(text.as_bytes()),
+			text.len() as u64,
+			b"blob://".to_vec(),
+			b"CC-BY-4.0".to_vec(),
+			Value::unnamed_variant("Text", []),
+		),
+	);
+	let tx = submit_finalized(&node.client, &call, who).await;
+	let contributed: Contributed = event_of(&tx, "contribute").await;
+	assert_eq!(contributed.datanet, datanet);
+	contributed.contribution
+}
+
+async fn claimable(node: &TestNode, who: &AccountId32) -> u128 {
+	let at = node.client.at_current_block().await.unwrap();
+	fetch::<_, u128>(&at, "Rewards", "Claimable", (*who,))
+		.await
+		.unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
+	let worker_bin = worker_bin();
+	let node = TestNode::start()
+		.await
+		.expect("the dev node starts and finalizes blocks");
+	let (alice, bob, charlie, dave, eve, ferdie) = (
+		dev::alice(),
+		dev::bob(),
+		dev::charlie(),
+		dev::dave(),
+		dev::eve(),
+		dev::ferdie(),
+	);
+	let work = TempDir::new().unwrap();
+
+	// Alice's datanet, Bob's and Charlie's facts, accepted and published.
+	let create = dynamic::tx(
+		"Datanets",
+		"create_datanet",
+		(
+			b"facts".to_vec(),
+			b"one fact per contributor".to_vec(),
+			blake2_256(b"facts"),
+			Vec::<Vec<u8>>::new(),
+			Value::unnamed_variant("Public", []),
+			OPEN,
+		),
+	);
+	submit_finalized(&node.client, &create, &alice).await;
+	let datanet = 0u32;
+	let (bob_text, charlie_text) = (BOB_FACT.to_string(), CHARLIE_FACT.to_string());
+	let bob_contribution = contribute(&node, datanet, &bob, &bob_text).await;
+	let charlie_contribution = contribute(&node, datanet, &charlie, &charlie_text).await;
+	for contribution in [bob_contribution, charlie_contribution] {
+		let accept = dynamic::tx(
+			"Datanets",
+			"review",
+			(contribution, Value::unnamed_variant("Accept", [])),
+		);
+		submit_finalized(&node.client, &accept, &alice).await;
+	}
+	let publish = dynamic::tx("Datanets", "publish_version", (datanet,));
+	let tx = submit_finalized(&node.client, &publish, &alice).await;
+	let published: VersionPublished = event_of(&tx, "publish_version").await;
+	assert_eq!((published.datanet, published.version), (datanet, 1));
+
+	// The tiny base model, registered by governance.
+	let model_dir = work.path().join("model");
+	write_safetensors_model(&model_dir, &tiny_config(Architecture::Llama), 7).unwrap();
+	let register = dynamic::tx(
+		"ModelRegistry",
+		"register_base_model",
+		Composite::unnamed([
+			Value::from_bytes(BASE_ID),
+			Value::from_bytes(b"llama"),
+			Value::from_bytes(blake2_256(
+				&std::fs::read(model_dir.join("model.safetensors")).unwrap(),
+			)),
+			Value::from_bytes(b"file://tiny-llama"),
+			Value::from_bytes(b"Apache-2.0"),
+		]),
+	);
+	let sudo = dynamic::tx("Sudo", "sudo", (register.into_value(),));
+	let tx = submit_finalized(&node.client, &sudo, &alice).await;
+	let registered: BaseModelRegistered = event_of(&tx, "register_base_model").await;
+
+	// Dave proposes a model on the version with Eve as trainer; Bob and
+	// Charlie, bonded as agents, vote it through.
+	bond(&node, &bob, "Agent", 20_000 * OPEN).await;
+	bond(&node, &charlie, "Agent", 10_000 * OPEN).await;
+	let propose = dynamic::tx(
+		"ModelRegistry",
+		"propose_model",
+		(
+			registered.base,
+			vec![Value::named_composite([
+				("datanet", Value::from(datanet)),
+				("version", Value::from(1u32)),
+			])],
+			blake2_256(b"lora rank 8, all projections, 120 epochs"),
+			Value::named_composite([
+				("per_1k_input", Value::from(OPEN)),
+				("per_1k_output", Value::from(10 * OPEN)),
+			]),
+			Value::named_composite([
+				("developer", Value::from(200_000_000u32)),
+				("infrastructure", Value::from(200_000_000u32)),
+				("contributors", Value::from(500_000_000u32)),
+				("protocol", Value::from(100_000_000u32)),
+			]),
+			Value::unnamed_variant("Some", [Value::from_bytes(id(&eve).0)]),
+		),
+	);
+	let tx = submit_finalized(&node.client, &propose, &dave).await;
+	let proposed: ModelProposed = event_of(&tx, "propose_model").await;
+	let model = proposed.model;
+	for voter in [&bob, &charlie] {
+		let vote = dynamic::tx(
+			"ModelRegistry",
+			"vote",
+			(model, Value::unnamed_variant("Aye", [])),
+		);
+		submit_finalized(&node.client, &vote, voter).await;
+	}
+
+	// Meanwhile Eve trains the adapter on the version's payloads.
+	let manifest = write_manifest(
+		work.path(),
+		datanet,
+		&[
+			(bob_contribution, &bob_text),
+			(charlie_contribution, &charlie_text),
+		],
+	);
+	let adapter_dir = work.path().join("adapter");
+	let trained = Command::new(&worker_bin)
+		.arg("train")
+		.args(["--model".as_ref(), model_dir.as_os_str()])
+		.args(["--manifest".as_ref(), manifest.as_os_str()])
+		.args(["--out".as_ref(), adapter_dir.as_os_str()])
+		.args(["--model-id", BASE_ID])
+		.args([
+			"--targets",
+			"q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
+		])
+		.args([
+			"--epochs", "120", "--rank", "8", "--alpha", "32", "--lr", "0.03",
+		])
+		.args(["--holdout", "0", "--projection-dim", "32"])
+		.env("RUST_LOG", "warn")
+		.output()
+		.expect("the worker binary runs");
+	assert!(
+		trained.status.success(),
+		"train fails: {}",
+		String::from_utf8_lossy(&trained.stderr)
+	);
+	let indexes: Json = serde_json::from_str(
+		&std::fs::read_to_string(adapter_dir.join("attribution_indexes.json")).unwrap(),
+	)
+	.unwrap();
+	let index_root = indexes["attribution_index_root"]
+		.as_str()
+		.expect("the combined index root")
+		.to_string();
+	let adapter_hash =
+		blake2_256(&std::fs::read(adapter_dir.join("adapter_model.safetensors")).unwrap());
+
+	// The vote ends; Eve publishes the adapter: the model is deployed.
+	let approved = tokio::time::timeout(Duration::from_secs(180), async {
+		loop {
+			let at = node.client.at_current_block().await.unwrap();
+			let record: Model = fetch(&at, "ModelRegistry", "Models", (model,))
+				.await
+				.expect("the model is on record");
+			if record.status == ModelStatus::Approved {
+				break;
+			}
+			tokio::time::sleep(Duration::from_secs(1)).await;
+		}
+	})
+	.await;
+	assert!(
+		approved.is_ok(),
+		"the model is approved within three minutes"
+	);
+	let publish = dynamic::tx(
+		"ModelRegistry",
+		"publish_adapter",
+		(
+			model,
+			adapter_hash,
+			b"file://adapter".to_vec(),
+			Value::from_bytes(parse_hash(&index_root)),
+			blake2_256(b"training report"),
+		),
+	);
+	submit_finalized(&node.client, &publish, &eve)
+		.await
+		.wait_for_success()
+		.await
+		.expect("Eve publishes the adapter");
+
+	// Ferdie's worker bonds, serves the model and takes prompts.
+	let port = free_ports(1).unwrap()[0];
+	let log = work.path().join("worker.log");
+	let child = Command::new(&worker_bin)
+		.arg("work")
+		.args(["--model".as_ref(), model_dir.as_os_str()])
+		.args(["--model-id", BASE_ID])
+		.args(["--node", &node.ws_url])
+		.args(["--adapter", &format!("{model}={}", adapter_dir.display())])
+		.args([
+			"--state-dir".as_ref(),
+			work.path().join("state").as_os_str(),
+		])
+		.args(["--port", &port.to_string(), "--max-tokens", "24"])
+		.args(["--method", "gradient"])
+		.env("OPENLEDGER_WORKER_SURI", "//Ferdie")
+		.env("RUST_LOG", "info")
+		.stdout(Stdio::null())
+		.stderr(std::fs::File::create(&log).unwrap())
+		.spawn()
+		.expect("the worker starts");
+	let worker = WorkerProcess {
+		child,
+		url: format!("http://127.0.0.1:{port}"),
+		log,
+	};
+	let ready = tokio::time::timeout(Duration::from_secs(120), async {
+		loop {
+			if let Ok(Ok(stream)) = tokio::time::timeout(
+				Duration::from_secs(1),
+				tokio::net::TcpStream::connect(("127.0.0.1", port)),
+			)
+			.await
+			{
+				drop(stream);
+				break;
+			}
+			tokio::time::sleep(Duration::from_millis(500)).await;
+		}
+	})
+	.await;
+	assert!(
+		ready.is_ok(),
+		"the worker listens within two minutes:\n{}",
+		worker.log_tail()
+	);
+	let (status, listing) = http_json("GET", &format!("{}/v1/inferences", worker.url), None).await;
+	assert_eq!(status, 200, "{listing}");
+	assert_eq!(listing["models"], json!([model]));
+
+	// Alice pays for an inference about Bob's fact.
+	let max_fee = 5 * OPEN;
+	let request = dynamic::tx(
+		"Attribution",
+		"request_inference",
+		(
+			model,
+			Value::from_bytes(id(&ferdie).0),
+			blake2_256(PROMPT.as_bytes()),
+			max_fee,
+		),
+	);
+	let tx = submit_finalized(&node.client, &request, &alice).await;
+	let requested: InferenceRequested = event_of(&tx, "request_inference").await;
+
+	// A prompt that does not match the commitment is refused, and nothing
+	// is submitted for it.
+	let url = format!("{}/v1/inferences/{}", worker.url, requested.id);
+	let (status, refusal) =
+		http_json("POST", &url, Some(json!({ "prompt": "something else" }))).await;
+	assert_eq!(status, 400, "{refusal}");
+	assert_eq!(refusal["error"]["code"], "prompt_mismatch");
+
+	let (status, served) = http_json("POST", &url, Some(json!({ "prompt": PROMPT }))).await;
+	assert_eq!(status, 200, "{served}\n{}", worker.log_tail());
+	println!("served: {served}");
+	let score_of = |contribution: u64| {
+		served["scores"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.find(|s| s["contribution"] == contribution)
+			.map_or(0, |s| s["ppm"].as_u64().unwrap())
+	};
+	assert!(
+		score_of(bob_contribution) > score_of(charlie_contribution),
+		"Bob's fact weighs more in the answer: {served}"
+	);
+	let fee: u128 = served["fee"]
+		.as_str()
+		.and_then(|f| f.parse().ok())
+		.expect("the fee");
+	assert!(fee <= max_fee);
+
+	// Served twice? The worker refuses, the chain has one receipt.
+	let (status, again) = http_json("POST", &url, Some(json!({ "prompt": PROMPT }))).await;
+	assert_eq!(status, 409, "{again}");
+	let (status, record) = http_json("GET", &format!("{url}/receipt"), None).await;
+	assert_eq!(status, 200, "{record}");
+	assert_eq!(record["prompt"], PROMPT);
+
+	// The challenge window passes; the inference settles into the ledger.
+	let settle_at = served["settle_at"].as_u64().unwrap();
+	let settled = tokio::time::timeout(Duration::from_secs(120), async {
+		loop {
+			let at = node.client.at_current_block().await.unwrap();
+			if at.block_number() > settle_at && claimable(&node, &id(&bob)).await > 0 {
+				break;
+			}
+			tokio::time::sleep(Duration::from_secs(1)).await;
+		}
+	})
+	.await;
+	assert!(settled.is_ok(), "the inference settles after its window");
+	let bob_credit = claimable(&node, &id(&bob)).await;
+	let charlie_credit = claimable(&node, &id(&charlie)).await;
+	assert!(
+		bob_credit > charlie_credit,
+		"Bob is credited {bob_credit}, Charlie {charlie_credit}"
+	);
+
+	// Bob claims: his free balance rises by the credit, less the fee.
+	let at = node.client.at_current_block().await.unwrap();
+	let before = free_balance(&at, &id(&bob)).await;
+	let claim = dynamic::tx("Rewards", "claim", ());
+	let tx = submit_finalized(&node.client, &claim, &bob).await;
+	let claimed: Claimed = event_of(&tx, "claim").await;
+	assert_eq!((claimed.who, claimed.amount), (id(&bob), bob_credit));
+	let events = tx.wait_for_success().await.unwrap();
+	let paid = fee_paid(&events).actual_fee;
+	let after = free_balance(&tx.at().await.unwrap(), &id(&bob)).await;
+	assert_eq!(after, before + bob_credit - paid);
+	println!(
+		"inference {}: fee {fee}, Bob credited {bob_credit}, Charlie {charlie_credit}; Bob claimed",
+		requested.id
+	);
+	drop(worker);
+}
+
+fn parse_hash(text: &str) -> [u8; 32] {
+	let digits = text.strip_prefix("0x").unwrap_or(text);
+	let mut out = [0u8; 32];
+	for (i, byte) in out.iter_mut().enumerate() {
+		*byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).expect("hex");
+	}
+	out
+}
