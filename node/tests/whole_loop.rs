@@ -7,7 +7,9 @@
 //! stakers vote it through. Eve trains the adapter with `openledger-worker
 //! train` and publishes it. Ferdie runs `openledger-worker work`: it bonds,
 //! serves the model, and answers Alice's paid request about Bob's fact with
-//! a receipt attributed by the gradient method. (The tiny random model does
+//! a receipt attributed by the gradient method. Stopped after accepting a
+//! second request and started again, the worker submits that receipt from
+//! its journal and refuses to serve the first again. (The tiny random model does
 //! not learn the facts well enough in two minutes of training to repeat
 //! them, which span attribution would need; the gradient index still tells
 //! the two contributions apart, deterministically for these seeds.) After the challenge window the inference settles:
@@ -103,6 +105,20 @@ event!(
 
 #[derive(Debug, DecodeAsType)]
 #[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct OnChainReceipt {
+	result_hash: [u8; 32],
+}
+
+#[derive(Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct InferenceRecord {
+	/// Only read to tell that the record is there.
+	#[allow(dead_code)]
+	held: u128,
+}
+
+#[derive(Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 struct Model {
 	status: ModelStatus,
 }
@@ -124,6 +140,49 @@ struct WorkerProcess {
 }
 
 impl WorkerProcess {
+	/// Runs `openledger-worker work` as Ferdie with `args` on a free port,
+	/// logging to `log`, and waits until it listens (after it has bonded,
+	/// served and resumed its journal).
+	async fn start(bin: &Path, args: &[String], log: &Path) -> Self {
+		let port = free_ports(1).unwrap()[0];
+		let log_file = std::fs::OpenOptions::new()
+			.create(true)
+			.append(true)
+			.open(log)
+			.unwrap();
+		let child = Command::new(bin)
+			.arg("work")
+			.args(args)
+			.args(["--port", &port.to_string()])
+			.env("OPENLEDGER_WORKER_SURI", "//Ferdie")
+			.env("RUST_LOG", "info")
+			.stdout(Stdio::null())
+			.stderr(log_file)
+			.spawn()
+			.expect("the worker starts");
+		let worker = Self {
+			child,
+			url: format!("http://127.0.0.1:{port}"),
+			log: log.to_path_buf(),
+		};
+		let ready = tokio::time::timeout(Duration::from_secs(120), async {
+			loop {
+				let connect = tokio::net::TcpStream::connect(("127.0.0.1", port));
+				if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(1), connect).await {
+					break;
+				}
+				tokio::time::sleep(Duration::from_millis(500)).await;
+			}
+		})
+		.await;
+		assert!(
+			ready.is_ok(),
+			"the worker listens within two minutes:\n{}",
+			worker.log_tail()
+		);
+		worker
+	}
+
 	fn log_tail(&self) -> String {
 		let log = std::fs::read_to_string(&self.log).unwrap_or_default();
 		let lines: Vec<&str> = log.lines().collect();
@@ -398,51 +457,26 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 		.expect("Eve publishes the adapter");
 
 	// Ferdie's worker bonds, serves the model and takes prompts.
-	let port = free_ports(1).unwrap()[0];
+	let adapter = format!("{model}={}", adapter_dir.display());
+	let state_dir = work.path().join("state");
 	let log = work.path().join("worker.log");
-	let child = Command::new(&worker_bin)
-		.arg("work")
-		.args(["--model".as_ref(), model_dir.as_os_str()])
-		.args(["--model-id", BASE_ID])
-		.args(["--node", &node.ws_url])
-		.args(["--adapter", &format!("{model}={}", adapter_dir.display())])
-		.args([
-			"--state-dir".as_ref(),
-			work.path().join("state").as_os_str(),
-		])
-		.args(["--port", &port.to_string(), "--max-tokens", "24"])
-		.args(["--method", "gradient"])
-		.env("OPENLEDGER_WORKER_SURI", "//Ferdie")
-		.env("RUST_LOG", "info")
-		.stdout(Stdio::null())
-		.stderr(std::fs::File::create(&log).unwrap())
-		.spawn()
-		.expect("the worker starts");
-	let worker = WorkerProcess {
-		child,
-		url: format!("http://127.0.0.1:{port}"),
-		log,
-	};
-	let ready = tokio::time::timeout(Duration::from_secs(120), async {
-		loop {
-			if let Ok(Ok(stream)) = tokio::time::timeout(
-				Duration::from_secs(1),
-				tokio::net::TcpStream::connect(("127.0.0.1", port)),
-			)
-			.await
-			{
-				drop(stream);
-				break;
-			}
-			tokio::time::sleep(Duration::from_millis(500)).await;
-		}
-	})
-	.await;
-	assert!(
-		ready.is_ok(),
-		"the worker listens within two minutes:\n{}",
-		worker.log_tail()
-	);
+	let worker_args = [
+		"--model".into(),
+		model_dir.display().to_string(),
+		"--model-id".into(),
+		BASE_ID.into(),
+		"--node".into(),
+		node.ws_url.clone(),
+		"--adapter".into(),
+		adapter,
+		"--state-dir".into(),
+		state_dir.display().to_string(),
+		"--max-tokens".into(),
+		"24".into(),
+		"--method".into(),
+		"gradient".into(),
+	];
+	let worker = WorkerProcess::start(&worker_bin, &worker_args, &log).await;
 	let (status, listing) = http_json("GET", &format!("{}/v1/inferences", worker.url), None).await;
 	assert_eq!(status, 200, "{listing}");
 	assert_eq!(listing["models"], json!([model]));
@@ -498,19 +532,72 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 	assert_eq!(status, 200, "{record}");
 	assert_eq!(record["prompt"], PROMPT);
 
-	// The challenge window passes; the inference settles into the ledger.
-	let settle_at = served["settle_at"].as_u64().unwrap();
+	// A restart resumes accepted work and refuses what was served. The
+	// worker stops after accepting Alice's second request (its journal says
+	// so) and before answering it; started again, it submits that receipt
+	// by itself.
+	let request = dynamic::tx(
+		"Attribution",
+		"request_inference",
+		(
+			model,
+			Value::from_bytes(id(&ferdie).0),
+			blake2_256(PROMPT.as_bytes()),
+			max_fee,
+		),
+	);
+	let tx = submit_finalized(&node.client, &request, &alice).await;
+	let second: InferenceRequested = event_of(&tx, "request_inference").await;
+	drop(worker);
+	let accepted = json!({ "accepted": { "id": second.id, "prompt": PROMPT, "max_tokens": 24 } });
+	let mut journal = std::fs::OpenOptions::new()
+		.append(true)
+		.open(state_dir.join("journal.jsonl"))
+		.expect("the worker keeps a journal");
+	std::io::Write::write_all(&mut journal, format!("{accepted}\n").as_bytes()).unwrap();
+	let worker = WorkerProcess::start(&worker_bin, &worker_args, &log).await;
+	let at = node.client.at_current_block().await.unwrap();
+	let resumed: Option<OnChainReceipt> = fetch(&at, "Attribution", "Receipts", (second.id,)).await;
+	assert!(
+		resumed.is_some(),
+		"the restarted worker submitted the accepted request's receipt:\n{}",
+		worker.log_tail()
+	);
+	let (status, record) = http_json(
+		"GET",
+		&format!("{}/v1/inferences/{}/receipt", worker.url, second.id),
+		None,
+	)
+	.await;
+	assert_eq!(status, 200, "{record}");
+	assert_eq!(
+		resumed.map(|receipt| hex(&receipt.result_hash)),
+		record["receipt"]["result_hash"].as_str().map(String::from),
+		"the chain holds the receipt the worker recorded"
+	);
+	let url = format!("{}/v1/inferences/{}", worker.url, requested.id);
+	let (status, again) = http_json("POST", &url, Some(json!({ "prompt": PROMPT }))).await;
+	assert_eq!(status, 409, "{again}");
+	assert_eq!(again["error"]["code"], "already_served");
+
+	// The challenge windows pass; both inferences settle into the ledger.
 	let settled = tokio::time::timeout(Duration::from_secs(120), async {
 		loop {
 			let at = node.client.at_current_block().await.unwrap();
-			if at.block_number() > settle_at && claimable(&node, &id(&bob)).await > 0 {
+			let mut open = 0;
+			for inference in [requested.id, second.id] {
+				let record: Option<InferenceRecord> =
+					fetch(&at, "Attribution", "Inferences", (inference,)).await;
+				open += usize::from(record.is_some());
+			}
+			if open == 0 {
 				break;
 			}
 			tokio::time::sleep(Duration::from_secs(1)).await;
 		}
 	})
 	.await;
-	assert!(settled.is_ok(), "the inference settles after its window");
+	assert!(settled.is_ok(), "the inferences settle after their windows");
 	let bob_credit = claimable(&node, &id(&bob)).await;
 	let charlie_credit = claimable(&node, &id(&charlie)).await;
 	assert!(
