@@ -265,6 +265,30 @@ async fn contribute(node: &TestNode, datanet: u32, who: &Keypair, text: &str) ->
 	contributed.contribution
 }
 
+/// `user` asks `worker` for an inference on `model` about `prompt`, holding
+/// `max_fee`; the request's event.
+async fn request_inference(
+	node: &TestNode,
+	user: &Keypair,
+	model: u32,
+	worker: &Keypair,
+	prompt: &str,
+	max_fee: u128,
+) -> InferenceRequested {
+	let request = dynamic::tx(
+		"Attribution",
+		"request_inference",
+		(
+			model,
+			Value::from_bytes(id(worker).0),
+			blake2_256(prompt.as_bytes()),
+			max_fee,
+		),
+	);
+	let tx = submit_finalized(&node.client, &request, user).await;
+	event_of(&tx, "request_inference").await
+}
+
 async fn claimable(node: &TestNode, who: &AccountId32) -> u128 {
 	let at = node.client.at_current_block().await.unwrap();
 	fetch::<_, u128>(&at, "Rewards", "Claimable", (*who,))
@@ -483,18 +507,7 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 
 	// Alice pays for an inference about Bob's fact.
 	let max_fee = 5 * OPEN;
-	let request = dynamic::tx(
-		"Attribution",
-		"request_inference",
-		(
-			model,
-			Value::from_bytes(id(&ferdie).0),
-			blake2_256(PROMPT.as_bytes()),
-			max_fee,
-		),
-	);
-	let tx = submit_finalized(&node.client, &request, &alice).await;
-	let requested: InferenceRequested = event_of(&tx, "request_inference").await;
+	let requested = request_inference(&node, &alice, model, &ferdie, PROMPT, max_fee).await;
 
 	// A prompt that does not match the commitment is refused, and nothing
 	// is submitted for it.
@@ -536,18 +549,7 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 	// worker stops after accepting Alice's second request (its journal says
 	// so) and before answering it; started again, it submits that receipt
 	// by itself.
-	let request = dynamic::tx(
-		"Attribution",
-		"request_inference",
-		(
-			model,
-			Value::from_bytes(id(&ferdie).0),
-			blake2_256(PROMPT.as_bytes()),
-			max_fee,
-		),
-	);
-	let tx = submit_finalized(&node.client, &request, &alice).await;
-	let second: InferenceRequested = event_of(&tx, "request_inference").await;
+	let second = request_inference(&node, &alice, model, &ferdie, PROMPT, max_fee).await;
 	drop(worker);
 	let accepted = json!({ "accepted": { "id": second.id, "prompt": PROMPT, "max_tokens": 24 } });
 	let mut journal = std::fs::OpenOptions::new()
