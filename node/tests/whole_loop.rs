@@ -32,6 +32,7 @@ use common::{
 };
 use openledger_inference_worker::engine::Architecture;
 use openledger_inference_worker::fixtures::{tiny_config, write_safetensors_model};
+use openledger_inference_worker::hex::parse_hex_hash;
 use polkadot_sdk::sp_io::hashing::blake2_256;
 use serde_json::{json, Value as Json};
 use subxt::{
@@ -470,7 +471,7 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 			model,
 			adapter_hash,
 			b"file://adapter".to_vec(),
-			Value::from_bytes(parse_hash(&index_root)),
+			Value::from_bytes(parse_hex_hash(&index_root).expect("a hex root")),
 			blake2_256(b"training report"),
 		),
 	);
@@ -623,13 +624,4 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 		requested.id
 	);
 	drop(worker);
-}
-
-fn parse_hash(text: &str) -> [u8; 32] {
-	let digits = text.strip_prefix("0x").unwrap_or(text);
-	let mut out = [0u8; 32];
-	for (i, byte) in out.iter_mut().enumerate() {
-		*byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).expect("hex");
-	}
-	out
 }

@@ -68,15 +68,8 @@ enum Weights {
 
 #[derive(Args)]
 struct ServeArgs {
-	/// A `.gguf` file, or a directory with `config.json` and safetensors.
-	#[arg(long)]
-	model: PathBuf,
-	/// A `tokenizer.json`; by default the GGUF's own or the one beside the weights.
-	#[arg(long)]
-	tokenizer: Option<PathBuf>,
-	/// The id clients use for the base model; by default the file's name.
-	#[arg(long)]
-	model_id: Option<String>,
+	#[command(flatten)]
+	base: BaseModelArgs,
 	/// Other names adapters may give as their base model.
 	#[arg(long = "base-alias")]
 	base_aliases: Vec<String>,
@@ -84,9 +77,6 @@ struct ServeArgs {
 	host: String,
 	#[arg(long, default_value_t = 8000)]
 	port: u16,
-	/// `cpu` or `cuda:N` (needs the `cuda` feature).
-	#[arg(long, default_value = "cpu")]
-	device: String,
 	/// Registers every adapter directory inside (loaded on first use).
 	#[arg(long)]
 	adapter_dir: Option<PathBuf>,
@@ -176,7 +166,6 @@ fn default_model_id(path: &Path) -> String {
 }
 
 fn serve(args: ServeArgs) -> Result<()> {
-	let device = parse_device(&args.device)?;
 	let format = args.weights.map(|w| match w {
 		Weights::Dense => WeightFormat::Dense,
 		Weights::Int4 => WeightFormat::Int4,
@@ -184,22 +173,11 @@ fn serve(args: ServeArgs) -> Result<()> {
 		Weights::Quantized => WeightFormat::Quantized,
 		Weights::AsStored => WeightFormat::AsStored,
 	});
-	let options = LoadOptions {
-		device: device.clone(),
-		format,
-	};
 	let started = std::time::Instant::now();
-	let model = Llama::load(&args.model, &options)
-		.with_context(|| format!("loading {}", args.model.display()))?;
-	let tokenizer =
-		TextTokenizer::for_model(&args.model, args.tokenizer.as_deref(), model.config())
-			.context("loading the tokenizer")?;
+	let (model, tokenizer) = args.base.load_as(format)?;
 	let chat_template =
 		ChatTemplate::for_tokenizer(&tokenizer).context("compiling the chat template")?;
-	let model_id = args
-		.model_id
-		.clone()
-		.unwrap_or_else(|| default_model_id(&args.model));
+	let model_id = args.base.id();
 	tracing::info!(
 		model = %model_id,
 		bytes = model.size_in_bytes(),
@@ -207,12 +185,7 @@ fn serve(args: ServeArgs) -> Result<()> {
 		"base model ready"
 	);
 
-	let base = BaseModelInfo {
-		id: model_id.clone(),
-		aliases: args.base_aliases.clone(),
-		config: model.config().clone(),
-		device: device.clone(),
-	};
+	let base = args.base.info(&model, args.base_aliases.clone());
 	let limits = AdapterLimits {
 		max_rank: args.max_lora_rank,
 		cache_bytes: args.adapter_cache_mib << 20,
@@ -281,7 +254,7 @@ fn serve(args: ServeArgs) -> Result<()> {
 	})
 }
 
-/// The base model `train`, `attribute` and `verify` load.
+/// The base model every command loads.
 #[derive(Args)]
 struct BaseModelArgs {
 	/// The base model: a `.gguf` file, or a directory with `config.json` and safetensors.
@@ -290,7 +263,7 @@ struct BaseModelArgs {
 	/// A `tokenizer.json`; by default the GGUF's own or the one beside the weights.
 	#[arg(long)]
 	tokenizer: Option<PathBuf>,
-	/// The base model's id, the adapter's `base_model_name_or_path`; by default the model file's name.
+	/// The base model's id: what clients name it and adapters' `base_model_name_or_path`; by default the model file's name.
 	#[arg(long)]
 	model_id: Option<String>,
 	/// `cpu` or `cuda:N` (needs the `cuda` feature).
@@ -307,9 +280,15 @@ impl BaseModelArgs {
 
 	/// The model in its default weight format for the device, and its tokenizer.
 	fn load(&self) -> Result<(Llama, TextTokenizer)> {
+		self.load_as(None)
+	}
+
+	/// The model with its weights held as `format` (the device's default
+	/// when `None`), and its tokenizer.
+	fn load_as(&self, format: Option<WeightFormat>) -> Result<(Llama, TextTokenizer)> {
 		let options = LoadOptions {
 			device: parse_device(&self.device)?,
-			format: None,
+			format,
 		};
 		let model = Llama::load(&self.model, &options)
 			.with_context(|| format!("loading {}", self.model.display()))?;
@@ -317,6 +296,16 @@ impl BaseModelArgs {
 			TextTokenizer::for_model(&self.model, self.tokenizer.as_deref(), model.config())
 				.context("loading the tokenizer")?;
 		Ok((model, tokenizer))
+	}
+
+	/// What adapters are checked against: this model under its id.
+	fn info(&self, model: &Llama, aliases: Vec<String>) -> BaseModelInfo {
+		BaseModelInfo {
+			id: self.id(),
+			aliases,
+			config: model.config().clone(),
+			device: model.device().clone(),
+		}
 	}
 }
 
@@ -522,12 +511,7 @@ struct LoadedForAttribution {
 impl AdapterArgs {
 	fn load(&self) -> Result<LoadedForAttribution> {
 		let (model, tokenizer) = self.base.load()?;
-		let base = BaseModelInfo {
-			id: self.base.id(),
-			aliases: Vec::new(),
-			config: model.config().clone(),
-			device: model.device().clone(),
-		};
+		let base = self.base.info(&model, Vec::new());
 		let adapter = AttributedAdapter::load(&self.adapter, &base)
 			.with_context(|| format!("loading the adapter {}", self.adapter.display()))?;
 		Ok(LoadedForAttribution {
@@ -682,12 +666,7 @@ struct WorkArgs {
 
 fn work(args: WorkArgs) -> Result<()> {
 	let (model, tokenizer) = args.base.load()?;
-	let base = BaseModelInfo {
-		id: args.base.id(),
-		aliases: Vec::new(),
-		config: model.config().clone(),
-		device: model.device().clone(),
-	};
+	let base = args.base.info(&model, Vec::new());
 	let mut adapters = std::collections::BTreeMap::new();
 	for spec in &args.adapters {
 		let Some((id, path)) = spec.split_once('=') else {

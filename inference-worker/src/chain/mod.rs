@@ -66,7 +66,6 @@ pub fn keypair_from_uri(uri: &str) -> Result<Keypair, ChainError> {
 #[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
 #[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 pub struct OnChainInference {
-	pub user: AccountId32,
 	pub worker: AccountId32,
 	pub model: u32,
 	pub terms: Terms,
@@ -80,7 +79,6 @@ pub struct OnChainInference {
 #[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 pub struct Terms {
 	pub pricing: Pricing,
-	pub adapter_version: u32,
 	pub adapter_hash: [u8; 32],
 	pub attribution_index_root: [u8; 32],
 }
@@ -107,11 +105,7 @@ pub enum InferenceStatus {
 #[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
 #[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 pub struct OnChainReceipt {
-	pub tokens_in: u32,
-	pub tokens_out: u32,
-	pub output_hash: [u8; 32],
 	pub result_hash: [u8; 32],
-	pub fee: u128,
 }
 
 /// The model registry's terms of a deployed adapter version.
@@ -139,11 +133,8 @@ struct RoleLedger {
 #[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 pub struct InferenceRequested {
 	pub id: u64,
-	pub user: AccountId32,
 	pub worker: AccountId32,
 	pub model: u32,
-	pub adapter_version: u32,
-	pub adapter_hash: [u8; 32],
 	pub prompt_commitment: [u8; 32],
 	pub max_fee: u128,
 	pub serve_by: u32,
@@ -203,10 +194,6 @@ impl Chain {
 	/// The account the worker signs as.
 	pub fn account(&self) -> &AccountId32 {
 		&self.account
-	}
-
-	pub fn url(&self) -> &str {
-		&self.url
 	}
 
 	/// The live client, reconnecting first if the last call failed.

@@ -50,9 +50,8 @@ pub enum ServeError {
 	PromptMismatch(u64),
 	#[error("this worker does not serve model {0}")]
 	ModelNotServed(u32),
-	#[error("inference {id} names adapter {expected} of model {model}, this worker holds {held}")]
+	#[error("model {model} deploys adapter {expected}, this worker holds {held}")]
 	AdapterMismatch {
-		id: u64,
 		model: u32,
 		expected: String,
 		held: String,
@@ -189,7 +188,6 @@ impl ChainWorker {
 				.await?
 				.ok_or(ServeError::ModelNotServed(*model))?;
 			check_adapter(
-				0,
 				*model,
 				adapter,
 				deployed.adapter_hash,
@@ -320,6 +318,10 @@ impl ChainWorker {
 			.map_err(|e| read(e.to_string()))?;
 		while let Some(block) = blocks.next().await {
 			let block = block.map_err(|e| read(e.to_string()))?;
+			// Requests whose serving time has passed were refunded.
+			if let Ok(mut requested) = self.requested.lock() {
+				requested.retain(|_, request| u64::from(request.serve_by) > block.number());
+			}
 			let events = block
 				.at()
 				.await
@@ -383,7 +385,6 @@ impl ChainWorker {
 			.cloned()
 			.ok_or(ServeError::ModelNotServed(model))?;
 		check_adapter(
-			id,
 			model,
 			&adapter,
 			inference.terms.adapter_hash,
@@ -478,8 +479,9 @@ impl ChainWorker {
 	}
 }
 
+/// That `adapter` is the one whose hash and index root the chain names for
+/// `model` (deployed, or in a request's terms).
 fn check_adapter(
-	id: u64,
 	model: u32,
 	adapter: &AttributedAdapter,
 	adapter_hash: [u8; 32],
@@ -490,7 +492,6 @@ fn check_adapter(
 		return Ok(());
 	}
 	Err(ServeError::AdapterMismatch {
-		id,
 		model,
 		expected: format!(
 			"{} (index {})",

@@ -18,6 +18,8 @@ use half::f16;
 use rayon::prelude::*;
 
 use super::packed::PackedMatrix;
+#[cfg(target_arch = "x86_64")]
+use super::simd::{simd_level, SimdLevel};
 use super::{EngineError, Result};
 
 const BLOCK: usize = 32;
@@ -261,7 +263,7 @@ impl Int4Matrix {
 			macro_rules! dispatch {
 				($kernel:ident, pairs: $($p:literal),*; singles: $($r:literal),*) => {
 					// SAFETY (every arm): the CPU supports the kernel's
-					// instructions (checked by `level`) and the slices hold
+					// instructions (checked by `simd_level`) and the slices hold
 					// what it reads (asserted above).
 					match (pair, rows) {
 						$((2, $p) => { unsafe { x86::$kernel::<2, $p>(x.as_ptr(), k, nibbles.as_ptr(), scales.as_ptr(), dots) }; return; },)*
@@ -270,14 +272,14 @@ impl Int4Matrix {
 					}
 				};
 			}
-			match x86::level() {
-				x86::Level::Avx512 => {
+			match simd_level() {
+				SimdLevel::Avx512 => {
 					dispatch!(rows_avx512, pairs: 1, 2, 3, 4; singles: 1, 2, 3, 4, 5, 6, 7, 8)
 				},
-				x86::Level::Avx2 => {
+				SimdLevel::Avx2 => {
 					dispatch!(rows_avx2, pairs: 1, 2, 3, 4; singles: 1, 2, 3, 4, 5, 6, 7, 8)
 				},
-				x86::Level::Baseline => {},
+				SimdLevel::Baseline => {},
 			}
 		}
 		dot_rows_portable(x, k, rows, nibbles, scales, dots);
@@ -328,28 +330,7 @@ mod x86 {
 	use half::f16;
 
 	use super::{BLOCK, MAX_ROWS, NIBBLE_BYTES, WEIGHT_ROWS};
-
-	#[derive(Clone, Copy, PartialEq, Eq)]
-	pub(super) enum Level {
-		Avx512,
-		Avx2,
-		Baseline,
-	}
-
-	pub(super) fn level() -> Level {
-		static LEVEL: std::sync::OnceLock<Level> = std::sync::OnceLock::new();
-		*LEVEL.get_or_init(|| {
-			let avx2 = std::arch::is_x86_feature_detected!("avx2")
-				&& std::arch::is_x86_feature_detected!("fma")
-				&& std::arch::is_x86_feature_detected!("f16c");
-			let avx512 = avx2 && std::arch::is_x86_feature_detected!("avx512f");
-			match (avx512, avx2) {
-				(true, _) => Level::Avx512,
-				(false, true) => Level::Avx2,
-				_ => Level::Baseline,
-			}
-		})
-	}
+	use crate::engine::simd::hsum256;
 
 	/// `d` and `m` of a block, as f32 in lanes 0 and 1.
 	#[inline(always)]
@@ -456,12 +437,7 @@ mod x86 {
 		}
 		for (dots_j, acc_j) in dots.iter_mut().zip(&acc) {
 			for (dot, acc_r) in dots_j.iter_mut().zip(acc_j) {
-				let half = _mm_add_ps(
-					_mm256_castps256_ps128(*acc_r),
-					_mm256_extractf128_ps(*acc_r, 1),
-				);
-				let quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
-				*dot = _mm_cvtss_f32(_mm_add_ss(quarter, _mm_shuffle_ps(quarter, quarter, 1)));
+				*dot = hsum256(*acc_r);
 			}
 		}
 	}
@@ -489,25 +465,13 @@ impl PackedMatrix for Int4Matrix {
 
 #[cfg(test)]
 mod tests {
+	use crate::engine::max_diff;
 	use std::sync::Arc;
 
 	use candle_core::quantized::QTensor;
 
 	use super::*;
 	use crate::engine::packed::PackedMatMul;
-
-	fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-		(a - b)
-			.unwrap()
-			.abs()
-			.unwrap()
-			.flatten_all()
-			.unwrap()
-			.max(0)
-			.unwrap()
-			.to_scalar::<f32>()
-			.unwrap()
-	}
 
 	/// Odd weight-row counts exercise the single-row kernel; row counts
 	/// past 8 the activation tiles; sizes past `1 << 16` the threads; 1536

@@ -13,6 +13,8 @@ use candle_core::{DType, Device, Tensor};
 use rayon::prelude::*;
 
 use super::packed::PackedMatrix;
+#[cfg(target_arch = "x86_64")]
+use super::simd::{simd_level, SimdLevel};
 use super::{EngineError, Result};
 
 const BLOCK: usize = 32;
@@ -147,7 +149,7 @@ const MAX_ROWS: usize = 8;
 
 fn kernel_rows() -> usize {
 	#[cfg(target_arch = "x86_64")]
-	if x86::level() == x86::Level::Avx2 {
+	if simd_level() == SimdLevel::Avx2 {
 		return 4;
 	}
 	MAX_ROWS
@@ -173,7 +175,7 @@ fn dot_rows(
 				match rows {
 					$(
 						// SAFETY: the CPU supports the kernel's instructions
-						// (checked by `level`) and the slices hold what it
+						// (checked by `simd_level`) and the slices hold what it
 						// reads (asserted above).
 						$r => { unsafe { x86::$kernel::<$r>(x.as_ptr(), k, q_row.as_ptr(), s_row, dots) }; return; },
 					)*
@@ -181,10 +183,10 @@ fn dot_rows(
 				}
 			};
 		}
-		match x86::level() {
-			x86::Level::Avx512 => dispatch!(rows_avx512, 1, 2, 3, 4, 5, 6, 7, 8),
-			x86::Level::Avx2 => dispatch!(rows_avx2, 1, 2, 3, 4),
-			x86::Level::Baseline => {},
+		match simd_level() {
+			SimdLevel::Avx512 => dispatch!(rows_avx512, 1, 2, 3, 4, 5, 6, 7, 8),
+			SimdLevel::Avx2 => dispatch!(rows_avx2, 1, 2, 3, 4),
+			SimdLevel::Baseline => {},
 		}
 	}
 	for (r, dot) in dots.iter_mut().enumerate().take(rows) {
@@ -209,27 +211,7 @@ mod x86 {
 	use std::arch::x86_64::*;
 
 	use super::{BLOCK, MAX_ROWS};
-
-	#[derive(Clone, Copy, PartialEq, Eq)]
-	pub(super) enum Level {
-		Avx512,
-		Avx2,
-		Baseline,
-	}
-
-	pub(super) fn level() -> Level {
-		static LEVEL: std::sync::OnceLock<Level> = std::sync::OnceLock::new();
-		*LEVEL.get_or_init(|| {
-			let avx2 = std::arch::is_x86_feature_detected!("avx2")
-				&& std::arch::is_x86_feature_detected!("fma");
-			let avx512 = avx2 && std::arch::is_x86_feature_detected!("avx512f");
-			match (avx512, avx2) {
-				(true, _) => Level::Avx512,
-				(false, true) => Level::Avx2,
-				_ => Level::Baseline,
-			}
-		})
-	}
+	use crate::engine::simd::hsum256;
 
 	/// One weight row against `R` activation rows, 16 lanes at a time: each
 	/// block of 32 bytes is widened to f32 once and multiplied into all rows.
@@ -298,10 +280,7 @@ mod x86 {
 			}
 		}
 		for (dot, acc_r) in dots.iter_mut().zip(&acc) {
-			let sum = _mm256_add_ps(acc_r[0], acc_r[1]);
-			let half = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
-			let quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
-			*dot = _mm_cvtss_f32(_mm_add_ss(quarter, _mm_shuffle_ps(quarter, quarter, 1)));
+			*dot = hsum256(_mm256_add_ps(acc_r[0], acc_r[1]));
 		}
 	}
 }

@@ -76,3 +76,14 @@ pub(crate) fn io_error(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) 
 	let path = path.into();
 	move |source| EngineError::Io { path, source }
 }
+
+/// The largest absolute difference between two tensors of one shape.
+#[cfg(test)]
+pub(crate) fn max_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
+	(a - b)
+		.and_then(|d| d.abs())
+		.and_then(|d| d.flatten_all())
+		.and_then(|d| d.max(0))
+		.and_then(|d| d.to_scalar::<f32>())
+		.expect("tensors of one shape and dtype f32")
+}

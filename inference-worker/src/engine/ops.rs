@@ -105,6 +105,7 @@ impl RotaryTables {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use crate::engine::max_diff;
 
 	fn sample(shape: &[usize], seed: u64) -> Tensor {
 		let n: usize = shape.iter().product();
@@ -112,19 +113,6 @@ mod tests {
 			.map(|i| (((i as u64 * 2654435761 + seed * 97) % 1000) as f32 / 500.0) - 1.0)
 			.collect();
 		Tensor::from_vec(values, shape, &Device::Cpu).unwrap()
-	}
-
-	fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-		(a - b)
-			.unwrap()
-			.abs()
-			.unwrap()
-			.flatten_all()
-			.unwrap()
-			.max(0)
-			.unwrap()
-			.to_scalar()
-			.unwrap()
 	}
 
 	#[test]

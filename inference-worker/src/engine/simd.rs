@@ -130,7 +130,7 @@ pub(crate) fn attend_group(
 }
 
 #[cfg(target_arch = "x86_64")]
-pub(crate) use x86::has_avx2_fma;
+pub(crate) use x86::{has_avx2_fma, hsum256, simd_level, SimdLevel};
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -166,6 +166,42 @@ mod x86 {
 	pub(super) fn has_avx512() -> bool {
 		static DETECTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 		*DETECTED.get_or_init(|| has_avx2_fma() && std::arch::is_x86_feature_detected!("avx512f"))
+	}
+
+	/// The widest vector kernels this CPU runs: AVX-512F, or AVX2 with FMA
+	/// and F16C, or neither. Detected once.
+	#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+	pub(crate) enum SimdLevel {
+		Avx512,
+		Avx2,
+		Baseline,
+	}
+
+	pub(crate) fn simd_level() -> SimdLevel {
+		static LEVEL: std::sync::OnceLock<SimdLevel> = std::sync::OnceLock::new();
+		*LEVEL.get_or_init(|| {
+			let avx2 = has_avx2_fma() && std::arch::is_x86_feature_detected!("f16c");
+			if avx2 && std::arch::is_x86_feature_detected!("avx512f") {
+				SimdLevel::Avx512
+			} else if avx2 {
+				SimdLevel::Avx2
+			} else {
+				SimdLevel::Baseline
+			}
+		})
+	}
+
+	/// The sum of the eight lanes of `v`.
+	///
+	/// # Safety
+	/// The CPU must support AVX.
+	#[inline]
+	#[target_feature(enable = "avx")]
+	pub(crate) unsafe fn hsum256(v: std::arch::x86_64::__m256) -> f32 {
+		use std::arch::x86_64::*;
+		let half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+		let quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
+		_mm_cvtss_f32(_mm_add_ss(quarter, _mm_shuffle_ps(quarter, quarter, 1)))
 	}
 
 	pub(crate) fn has_avx2_fma() -> bool {
