@@ -18,9 +18,12 @@
 //! - [`blobs`]: datanet payloads stored by content hash, checked on the way
 //!   in and out.
 //! - [`hex`]: hashes as the chain's JSON writes them.
+//! - [`peer`]: HTTP GETs to other workers (receipt records, blobs).
 //! - [`chain`]: the chain client (subxt) and the service that serves
 //!   on-chain inference requests, submits their receipts and resumes after
-//!   a restart.
+//!   a restart; verifier mode, which re-executes others' receipts and
+//!   challenges wrong ones; ModelFactory's chain side, which reads a datanet
+//!   version from the chain and publishes adapters.
 //! - [`fixtures`]: tiny random models and adapters written to disk, for tests
 //!   and benchmarks that must not depend on downloaded weights.
 
@@ -33,4 +36,5 @@ pub mod factory;
 pub mod fixtures;
 pub mod hex;
 pub mod http;
+pub mod peer;
 pub mod serving;

@@ -1,20 +1,31 @@
 //! The whole loop on real processes: the node binary and the worker binary
 //! on loopback, a tiny model trained by ModelFactory.
 //!
-//! Alice opens a datanet; Bob and Charlie contribute different facts; Alice
-//! accepts both and publishes the version. Governance registers the base
-//! model, Dave proposes a model on the version with Eve as trainer, and two
-//! stakers vote it through. Eve trains the adapter with `openledger-worker
-//! train` and publishes it. Ferdie runs `openledger-worker work`: it bonds,
-//! serves the model, and answers Alice's paid request about Bob's fact with
-//! a receipt attributed by the gradient method. Stopped after accepting a
-//! second request and started again, the worker submits that receipt from
-//! its journal and refuses to serve the first again. (The tiny random model does
-//! not learn the facts well enough in two minutes of training to repeat
-//! them, which span attribution would need; the gradient index still tells
-//! the two contributions apart, deterministically for these seeds.) After the challenge window the inference settles:
-//! Bob is credited more than Charlie, claims, and his free balance rises by
-//! the credit less the transaction fee.
+//! Alice opens a datanet; Bob and Charlie contribute different facts and
+//! upload them to a worker's blob store; Alice accepts both and publishes
+//! the version. Governance registers the base model, Dave proposes a model
+//! on the version with Eve as trainer, and two stakers vote it through. Eve
+//! trains the adapter with `openledger-worker train` on the version read
+//! from the chain, its payloads fetched from the blob store by hash, and
+//! publishes it with `openledger-worker publish`. Ferdie runs
+//! `openledger-worker work`: it bonds, serves the model, and answers
+//! Alice's paid request about Bob's fact with a receipt attributed by the
+//! gradient method. Stopped after accepting a second request and started
+//! again, the worker submits that receipt from its journal and refuses to
+//! serve the first again. (The tiny random model does not learn the facts
+//! well enough in two minutes of training to repeat them, which span
+//! attribution would need; the gradient index still tells the two
+//! contributions apart, deterministically for these seeds.) After the
+//! challenge window the inference settles: Bob is credited more than
+//! Charlie, claims, and his free balance rises by the credit less the
+//! transaction fee.
+//!
+//! Then a cheater: Dave's stash account serves a request with the honest
+//! output but scores that credit Charlie alone. Four workers in verifier
+//! mode re-execute the receipt; one challenges it with the honest result
+//! hash (the one Ferdie's receipt for the same prompt has), the other three
+//! are drawn and void it, the cheater loses a tenth of its worker bond, the
+//! challenger gains half of that, and Charlie gains nothing.
 
 // `DecodeAsType` derived inside a `macro_rules!` expansion emits an import
 // the compiler reports as unused.
@@ -30,9 +41,12 @@ use common::{
 	bond, event_of, fee_paid, fetch, free_balance, free_ports, hex, id, submit_finalized, TestNode,
 	OPEN,
 };
+use openledger_inference_worker::chain::service::ReceiptRecord;
+use openledger_inference_worker::chain::{keypair_from_uri, Chain};
 use openledger_inference_worker::engine::Architecture;
 use openledger_inference_worker::fixtures::{tiny_config, write_safetensors_model};
-use openledger_inference_worker::hex::parse_hex_hash;
+use openledger_primitives::attribution::scores_root;
+use openledger_primitives::{ContributionId, Hash};
 use polkadot_sdk::sp_io::hashing::blake2_256;
 use serde_json::{json, Value as Json};
 use subxt::{
@@ -118,6 +132,36 @@ struct InferenceRecord {
 	held: u128,
 }
 
+/// `ModelRegistry.Adapters`, reduced to what workers check.
+#[derive(Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct DeployedAdapter {
+	adapter_hash: [u8; 32],
+	attribution_index_root: [u8; 32],
+}
+
+/// `Attribution.Challenges`, reduced to who challenged, what, and who was
+/// drawn.
+#[derive(Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct OpenChallenge {
+	challenger: AccountId32,
+	claimed_result_hash: [u8; 32],
+	verifiers: Vec<VerifierSlot>,
+}
+
+#[derive(Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct VerifierSlot {
+	verifier: AccountId32,
+}
+
+#[derive(Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct RoleLedger {
+	active: u128,
+}
+
 #[derive(Debug, DecodeAsType)]
 #[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 struct Model {
@@ -133,7 +177,7 @@ enum ModelStatus {
 	Retired,
 }
 
-/// A running `openledger-worker work`; killed when dropped.
+/// A running worker binary (`work` or `serve`); killed when dropped.
 struct WorkerProcess {
 	child: Child,
 	url: String,
@@ -145,22 +189,41 @@ impl WorkerProcess {
 	/// logging to `log`, and waits until it listens (after it has bonded,
 	/// served and resumed its journal).
 	async fn start(bin: &Path, args: &[String], log: &Path) -> Self {
-		let port = free_ports(1).unwrap()[0];
+		Self::start_as(bin, "//Ferdie", free_ports(1).unwrap()[0], args, log).await
+	}
+
+	/// Runs `openledger-worker work` signing as `suri` on `port`.
+	async fn start_as(bin: &Path, suri: &str, port: u16, args: &[String], log: &Path) -> Self {
+		let mut work = vec!["work".to_string()];
+		work.extend_from_slice(args);
+		Self::launch(bin, &work, Some(suri), port, log).await
+	}
+
+	/// Runs the worker binary with `args` (its subcommand first) and
+	/// `--port port`, waiting until it listens.
+	async fn launch(
+		bin: &Path,
+		args: &[String],
+		suri: Option<&str>,
+		port: u16,
+		log: &Path,
+	) -> Self {
 		let log_file = std::fs::OpenOptions::new()
 			.create(true)
 			.append(true)
 			.open(log)
 			.unwrap();
-		let child = Command::new(bin)
-			.arg("work")
+		let mut command = Command::new(bin);
+		command
 			.args(args)
 			.args(["--port", &port.to_string()])
-			.env("OPENLEDGER_WORKER_SURI", "//Ferdie")
 			.env("RUST_LOG", "info")
 			.stdout(Stdio::null())
-			.stderr(log_file)
-			.spawn()
-			.expect("the worker starts");
+			.stderr(log_file);
+		if let Some(suri) = suri {
+			command.env("OPENLEDGER_WORKER_SURI", suri);
+		}
+		let child = command.spawn().expect("the worker starts");
 		let worker = Self {
 			child,
 			url: format!("http://127.0.0.1:{port}"),
@@ -201,19 +264,26 @@ impl Drop for WorkerProcess {
 /// One HTTP/1.1 request with a JSON body to the worker on loopback; the
 /// status and the JSON answer.
 async fn http_json(method: &str, url: &str, body: Option<Json>) -> (u16, Json) {
+	let body = body.map(|b| b.to_string()).unwrap_or_default();
+	http_request(method, url, "application/json", body.as_bytes()).await
+}
+
+/// One HTTP/1.1 request with `body` to the worker on loopback; the status
+/// and the JSON answer.
+async fn http_request(method: &str, url: &str, content_type: &str, body: &[u8]) -> (u16, Json) {
 	use tokio::io::{AsyncReadExt, AsyncWriteExt};
 	let rest = url.strip_prefix("http://").expect("an http:// URL");
 	let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-	let body = body.map(|b| b.to_string()).unwrap_or_default();
-	let request = format!(
-		"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+	let head = format!(
+		"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n\
+		 Content-Length: {}\r\nConnection: close\r\n\r\n",
 		body.len()
 	);
+	let request = [head.as_bytes(), body].concat();
 	let mut stream = tokio::net::TcpStream::connect(host)
 		.await
 		.expect("the worker accepts connections");
-	stream.write_all(request.as_bytes()).await.unwrap();
+	stream.write_all(&request).await.unwrap();
 	let mut response = Vec::new();
 	stream.read_to_end(&mut response).await.unwrap();
 	let response = String::from_utf8(response).expect("a UTF-8 response");
@@ -225,26 +295,6 @@ async fn http_json(method: &str, url: &str, body: Option<Json>) -> (u16, Json) {
 		.expect("a status code");
 	let json = serde_json::from_str(body).unwrap_or(Json::String(body.to_string()));
 	(status, json)
-}
-
-/// Writes the two facts as payload files with a datanet version manifest.
-fn write_manifest(dir: &Path, datanet: u32, payloads: &[(u64, &str)]) -> PathBuf {
-	let entries: Vec<Json> = payloads
-		.iter()
-		.map(|(contribution, text)| {
-			let path = format!("{contribution}.txt");
-			std::fs::write(dir.join(&path), text).unwrap();
-			json!({
-				"contribution": contribution,
-				"content_hash": hex(&blake2_256(text.as_bytes())),
-				"path": path,
-			})
-		})
-		.collect();
-	let manifest = dir.join("manifest.json");
-	let json = json!({ "datanet": datanet, "version": 1, "contributions": entries });
-	std::fs::write(&manifest, json.to_string()).unwrap();
-	manifest
 }
 
 async fn contribute(node: &TestNode, datanet: u32, who: &Keypair, text: &str) -> u64 {
@@ -313,6 +363,24 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 	);
 	let work = TempDir::new().unwrap();
 
+	// The tiny base model, and a worker serving it with a blob store that
+	// contributors upload their payloads to.
+	let model_dir = work.path().join("model");
+	write_safetensors_model(&model_dir, &tiny_config(Architecture::Llama), 7).unwrap();
+	let blob_port = free_ports(1).unwrap()[0];
+	let blob_args = [
+		"serve".to_string(),
+		"--model".into(),
+		model_dir.display().to_string(),
+		"--model-id".into(),
+		BASE_ID.into(),
+		"--blob-dir".into(),
+		work.path().join("blobs").display().to_string(),
+	];
+	let blob_log = work.path().join("blobs.log");
+	let blob_server =
+		WorkerProcess::launch(&worker_bin, &blob_args, None, blob_port, &blob_log).await;
+
 	// Alice's datanet, Bob's and Charlie's facts, accepted and published.
 	let create = dynamic::tx(
 		"Datanets",
@@ -331,6 +399,15 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 	let (bob_text, charlie_text) = (BOB_FACT.to_string(), CHARLIE_FACT.to_string());
 	let bob_contribution = contribute(&node, datanet, &bob, &bob_text).await;
 	let charlie_contribution = contribute(&node, datanet, &charlie, &charlie_text).await;
+	for text in [&bob_text, &charlie_text] {
+		let url = format!(
+			"{}/v1/blobs/{}",
+			blob_server.url,
+			hex(&blake2_256(text.as_bytes()))
+		);
+		let (status, stored) = http_request("PUT", &url, "text/plain", text.as_bytes()).await;
+		assert_eq!(status, 201, "{stored}");
+	}
 	for contribution in [bob_contribution, charlie_contribution] {
 		let accept = dynamic::tx(
 			"Datanets",
@@ -345,8 +422,6 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 	assert_eq!((published.datanet, published.version), (datanet, 1));
 
 	// The tiny base model, registered by governance.
-	let model_dir = work.path().join("model");
-	write_safetensors_model(&model_dir, &tiny_config(Architecture::Llama), 7).unwrap();
 	let register = dynamic::tx(
 		"ModelRegistry",
 		"register_base_model",
@@ -403,20 +478,15 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 		submit_finalized(&node.client, &vote, voter).await;
 	}
 
-	// Meanwhile Eve trains the adapter on the version's payloads.
-	let manifest = write_manifest(
-		work.path(),
-		datanet,
-		&[
-			(bob_contribution, &bob_text),
-			(charlie_contribution, &charlie_text),
-		],
-	);
+	// Meanwhile Eve trains the adapter on the version as the chain
+	// published it, its payloads fetched by hash from the blob store.
 	let adapter_dir = work.path().join("adapter");
 	let trained = Command::new(&worker_bin)
 		.arg("train")
 		.args(["--model".as_ref(), model_dir.as_os_str()])
-		.args(["--manifest".as_ref(), manifest.as_os_str()])
+		.args(["--datanet-version", &format!("{datanet}:1")])
+		.args(["--node", &node.ws_url])
+		.args(["--blob-url", &blob_server.url])
 		.args(["--out".as_ref(), adapter_dir.as_os_str()])
 		.args(["--model-id", BASE_ID])
 		.args([
@@ -435,6 +505,7 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 		"train fails: {}",
 		String::from_utf8_lossy(&trained.stderr)
 	);
+	drop(blob_server);
 	let indexes: Json = serde_json::from_str(
 		&std::fs::read_to_string(adapter_dir.join("attribution_indexes.json")).unwrap(),
 	)
@@ -464,22 +535,41 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 		approved.is_ok(),
 		"the model is approved within three minutes"
 	);
-	let publish = dynamic::tx(
-		"ModelRegistry",
-		"publish_adapter",
-		(
-			model,
-			adapter_hash,
-			b"file://adapter".to_vec(),
-			Value::from_bytes(parse_hex_hash(&index_root).expect("a hex root")),
-			blake2_256(b"training report"),
-		),
+	let published = Command::new(&worker_bin)
+		.arg("publish")
+		.args(["--node", &node.ws_url])
+		.args(["--model", &model.to_string()])
+		.args(["--adapter".as_ref(), adapter_dir.as_os_str()])
+		.args(["--uri", "file://adapter"])
+		.env("OPENLEDGER_WORKER_SURI", "//Eve")
+		.output()
+		.expect("the worker binary runs");
+	assert!(
+		published.status.success(),
+		"publish fails: {}",
+		String::from_utf8_lossy(&published.stderr)
 	);
-	submit_finalized(&node.client, &publish, &eve)
-		.await
-		.wait_for_success()
-		.await
-		.expect("Eve publishes the adapter");
+	// The test's client may not have seen the publisher's finalized block
+	// yet.
+	let deployed = tokio::time::timeout(Duration::from_secs(30), async {
+		loop {
+			let at = node.client.at_current_block().await.unwrap();
+			let deployed: Option<DeployedAdapter> =
+				fetch(&at, "ModelRegistry", "Adapters", (model, 1u32)).await;
+			if let Some(deployed) = deployed {
+				break deployed;
+			}
+			tokio::time::sleep(Duration::from_secs(1)).await;
+		}
+	})
+	.await
+	.expect("the adapter is on record");
+	assert_eq!(deployed.adapter_hash, adapter_hash);
+	assert_eq!(
+		hex(&deployed.attribution_index_root),
+		index_root,
+		"the chain holds the index root train wrote"
+	);
 
 	// Ferdie's worker bonds, serves the model and takes prompts.
 	let adapter = format!("{model}={}", adapter_dir.display());
@@ -624,4 +714,205 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 		requested.id
 	);
 	drop(worker);
+
+	// A worker that lies: Dave's stash account bonds, serves the model and
+	// answers Alice's request with the honest output but scores that give
+	// Charlie the whole influence. Four workers verify: Ferdie and the stash
+	// accounts of Alice, Bob and Charlie, each asking the others (and the
+	// cheater) for receipt records.
+	let cheater = keypair_from_uri("//Dave//stash").unwrap();
+	bond(&node, &cheater, "Worker", 1_000 * OPEN).await;
+	let serve = dynamic::tx("ModelRegistry", "serve", (model,));
+	submit_finalized(&node.client, &serve, &cheater)
+		.await
+		.wait_for_success()
+		.await
+		.expect("the cheater serves the model");
+	let verifier_suris = [
+		"//Ferdie",
+		"//Alice//stash",
+		"//Bob//stash",
+		"//Charlie//stash",
+	];
+	let ports = free_ports(verifier_suris.len() + 1).unwrap();
+	let urls: Vec<String> = ports
+		.iter()
+		.map(|port| format!("http://127.0.0.1:{port}"))
+		.collect();
+	let records = tokio::net::TcpListener::bind(("127.0.0.1", ports[verifier_suris.len()]))
+		.await
+		.unwrap();
+	let verifier_args = |index: usize| {
+		let mut args = worker_args.to_vec();
+		let state = args.iter().position(|arg| arg == "--state-dir").unwrap() + 1;
+		if index > 0 {
+			args[state] = work
+				.path()
+				.join(format!("verifier-{index}"))
+				.display()
+				.to_string();
+		}
+		args.push("--verify".into());
+		for (other, url) in urls.iter().enumerate() {
+			if other != index {
+				args.extend(["--peer".into(), url.clone()]);
+			}
+		}
+		args
+	};
+	let args: Vec<Vec<String>> = (0..verifier_suris.len()).map(verifier_args).collect();
+	let logs: Vec<PathBuf> = (0..verifier_suris.len())
+		.map(|index| work.path().join(format!("verifier-{index}.log")))
+		.collect();
+	let start = |index: usize| {
+		WorkerProcess::start_as(
+			&worker_bin,
+			verifier_suris[index],
+			ports[index],
+			&args[index],
+			&logs[index],
+		)
+	};
+	let (first, second_verifier, third, fourth) =
+		tokio::join!(start(0), start(1), start(2), start(3));
+	let verifiers = [first, second_verifier, third, fourth];
+	let verifier_ids: Vec<AccountId32> = verifier_suris
+		.iter()
+		.map(|suri| id(&keypair_from_uri(suri).unwrap()))
+		.collect();
+	let at = node.client.at_current_block().await.unwrap();
+	let mut free_before = Vec::new();
+	for who in &verifier_ids {
+		free_before.push(free_balance(&at, who).await);
+	}
+	let charlie_before = claimable(&node, &id(&charlie)).await;
+
+	let cheat = request_inference(&node, &alice, model, &cheater, PROMPT, max_fee).await;
+	let mut forged: ReceiptRecord =
+		serde_json::from_value(record.clone()).expect("the worker's receipt record");
+	let honest_hash = forged.receipt.result_hash;
+	forged.id = cheat.id;
+	forged.receipt.scores = vec![(ContributionId(charlie_contribution), 1_000_000)];
+	// A careful cheater: the proof commits to the forged scores, as the
+	// chain checks.
+	forged.receipt.proof.scores_root = scores_root(&forged.receipt.scores);
+	forged.receipt.result_hash = forged.receipt.implied_result_hash();
+	tokio::spawn(serve_record(records, forged.clone()));
+	let cheater_chain = Chain::connect(&node.ws_url, keypair_from_uri("//Dave//stash").unwrap())
+		.await
+		.unwrap();
+	cheater_chain
+		.submit_receipt(cheat.id, &forged.receipt)
+		.await
+		.expect("the chain takes the forged receipt");
+
+	// A verifier re-executes it, gets the honest result hash, and
+	// challenges; the three others are drawn and void the receipt.
+	let challenge = tokio::time::timeout(Duration::from_secs(90), async {
+		loop {
+			let at = node.client.at_current_block().await.unwrap();
+			let challenge: Option<OpenChallenge> =
+				fetch(&at, "Attribution", "Challenges", (cheat.id,)).await;
+			if let Some(challenge) = challenge {
+				break challenge;
+			}
+			tokio::time::sleep(Duration::from_secs(1)).await;
+		}
+	})
+	.await
+	.unwrap_or_else(|_| {
+		let logs: Vec<String> = verifiers.iter().map(WorkerProcess::log_tail).collect();
+		panic!(
+			"no verifier challenged the forged receipt:\n{}",
+			logs.join("\n---\n")
+		)
+	});
+	assert_eq!(
+		Hash::from(challenge.claimed_result_hash),
+		honest_hash,
+		"the challenger claims the honest worker's result hash"
+	);
+	let challenger = verifier_ids
+		.iter()
+		.position(|who| *who == challenge.challenger)
+		.expect("a verifier challenged");
+	let drawn: Vec<&AccountId32> = challenge
+		.verifiers
+		.iter()
+		.map(|slot| &slot.verifier)
+		.collect();
+	assert_eq!(drawn.len(), 3, "three verifiers are drawn");
+	assert!(drawn
+		.iter()
+		.all(|who| verifier_ids.contains(who) && **who != challenge.challenger));
+
+	let resolved = tokio::time::timeout(Duration::from_secs(120), async {
+		loop {
+			let at = node.client.at_current_block().await.unwrap();
+			let record: Option<InferenceRecord> =
+				fetch(&at, "Attribution", "Inferences", (cheat.id,)).await;
+			if record.is_none() {
+				break at;
+			}
+			tokio::time::sleep(Duration::from_secs(1)).await;
+		}
+	})
+	.await;
+	let Ok(at) = resolved else {
+		let logs: Vec<String> = verifiers.iter().map(WorkerProcess::log_tail).collect();
+		panic!("the verifiers do not decide:\n{}", logs.join("\n---\n"));
+	};
+	// The cheater loses a tenth of its worker bond; half of that goes to
+	// the challenger; Charlie gains nothing from the forged scores.
+	let bonded: RoleLedger = fetch(
+		&at,
+		"Staking",
+		"Bonds",
+		(Value::unnamed_variant("Worker", []), id(&cheater)),
+	)
+	.await
+	.expect("the cheater's bond");
+	assert_eq!(bonded.active, 900 * OPEN, "the cheater is slashed 10 %");
+	let challenger_after = free_balance(&at, &verifier_ids[challenger]).await;
+	assert!(
+		challenger_after > free_before[challenger] + 49 * OPEN,
+		"the challenger wins half the slash: {} before, {challenger_after} after",
+		free_before[challenger]
+	);
+	assert_eq!(claimable(&node, &id(&charlie)).await, charlie_before);
+	println!(
+		"inference {}: forged receipt challenged by {}, voided; cheater bond {}",
+		cheat.id, verifier_suris[challenger], bonded.active
+	);
+	drop(verifiers);
+}
+
+/// Answers `GET /v1/inferences/{id}/receipt` with `record`, as a worker's
+/// HTTP API does, and 404 to anything else.
+async fn serve_record(listener: tokio::net::TcpListener, record: ReceiptRecord) {
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+	let path = format!("/v1/inferences/{}/receipt", record.id);
+	let body = serde_json::to_string(&record).unwrap();
+	while let Ok((mut stream, _)) = listener.accept().await {
+		let mut head = Vec::new();
+		let mut chunk = [0u8; 1024];
+		while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+			match stream.read(&mut chunk).await {
+				Ok(0) | Err(_) => break,
+				Ok(read) => head.extend_from_slice(&chunk[..read]),
+			}
+		}
+		let head = String::from_utf8_lossy(&head);
+		let (status, body) = if head.split_whitespace().nth(1) == Some(path.as_str()) {
+			("200 OK", body.as_str())
+		} else {
+			("404 Not Found", "{}")
+		};
+		let response = format!(
+			"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+			 Connection: close\r\n\r\n{body}",
+			body.len()
+		);
+		let _ = stream.write_all(response.as_bytes()).await;
+	}
 }

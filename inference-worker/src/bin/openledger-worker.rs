@@ -6,6 +6,9 @@
 //! the receipt of one inference, as JSON.
 //! `openledger-worker verify --model <base> --adapter <dir> --receipt <json>`:
 //! recomputes a receipt; exit status 0 when it matches, 1 when it does not.
+//! `openledger-worker work --node <ws> --adapter <model>=<dir> --state-dir <dir> [--verify --peer <url>]`:
+//! serves on-chain requests and submits their receipts; with `--verify`
+//! also re-executes other workers' receipts and challenges wrong ones.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,12 +23,15 @@ use openledger_inference_worker::attribution::receipt::{
 	generate_greedily, AttributedAdapter, InferenceReceipt,
 };
 use openledger_inference_worker::blobs::BlobStore;
+use openledger_inference_worker::chain::factory::{fetch_datanet_version, BlobSource, Publication};
 use openledger_inference_worker::chain::service::{ChainWorker, ServiceConfig};
+use openledger_inference_worker::chain::verifier::Verifier;
 use openledger_inference_worker::chain::{keypair_from_uri, Chain};
 use openledger_inference_worker::engine::chat::ChatTemplate;
 use openledger_inference_worker::engine::tokenizer::TextTokenizer;
 use openledger_inference_worker::engine::{Llama, LoadOptions, LoraTarget, WeightFormat};
 use openledger_inference_worker::factory::{self, DatanetVersion, TrainConfig, TrainingReport};
+use openledger_inference_worker::hex::hex_hash;
 use openledger_inference_worker::http::{self, AppState};
 use openledger_inference_worker::serving::{Scheduler, ServingConfig};
 use openledger_primitives::attribution::Method;
@@ -55,6 +61,8 @@ enum Command {
 	/// Serve on-chain inference requests: bond, serve the models, take
 	/// prompts over HTTP, submit attributed receipts.
 	Work(WorkArgs),
+	/// Publish a trained adapter as a model's next version on chain.
+	Publish(PublishArgs),
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -139,6 +147,7 @@ fn main() -> Result<()> {
 		Command::Attribute(args) => attribute(args),
 		Command::Verify(args) => verify(args),
 		Command::Work(args) => work(args),
+		Command::Publish(args) => publish(args),
 	}
 }
 
@@ -314,11 +323,27 @@ struct TrainArgs {
 	#[command(flatten)]
 	base: BaseModelArgs,
 	/// The datanet version's manifest (JSON).
+	#[arg(
+		long,
+		required_unless_present = "datanet_version",
+		conflicts_with = "datanet_version"
+	)]
+	manifest: Option<PathBuf>,
+	/// A datanet version published on chain, as `DATANET:VERSION`: its
+	/// contributions are read from the node and their payloads fetched by
+	/// content hash from `--blobs` and `--blob-url`.
+	#[arg(long, value_name = "DATANET:VERSION", requires = "node")]
+	datanet_version: Option<String>,
+	/// The node's JSON-RPC endpoint, for `--datanet-version`.
 	#[arg(long)]
-	manifest: PathBuf,
+	node: Option<String>,
 	/// Where payloads named by their hex content hash are; overrides the manifest's `blob_dir`.
 	#[arg(long)]
 	blobs: Option<PathBuf>,
+	/// A worker's HTTP API serving `/v1/blobs/{hash}`, asked for the
+	/// payloads of `--datanet-version` after `--blobs`; repeatable.
+	#[arg(long = "blob-url", value_name = "URL", requires = "datanet_version")]
+	blob_urls: Vec<String>,
 	/// The adapter directory to write (PEFT format plus `training_report.json`).
 	#[arg(long)]
 	out: PathBuf,
@@ -411,11 +436,47 @@ impl TrainArgs {
 	}
 }
 
+impl TrainArgs {
+	/// The datanet version to train on: the manifest's, or the chain's with
+	/// payloads fetched by hash.
+	fn load_version(&self) -> Result<DatanetVersion> {
+		let (Some(spec), Some(node)) = (&self.datanet_version, &self.node) else {
+			let manifest = self
+				.manifest
+				.as_deref()
+				.context("give --manifest or --datanet-version")?;
+			return DatanetVersion::load(manifest, self.blobs.as_deref())
+				.with_context(|| format!("reading {}", manifest.display()));
+		};
+		let parse = |part: &str| -> Result<u32> {
+			part.parse()
+				.with_context(|| format!("--datanet-version takes DATANET:VERSION, got `{spec}`"))
+		};
+		let (datanet, version) = spec
+			.split_once(':')
+			.with_context(|| format!("--datanet-version takes DATANET:VERSION, got `{spec}`"))?;
+		let (datanet, version) = (parse(datanet)?, parse(version)?);
+		let mut sources = Vec::new();
+		if let Some(dir) = &self.blobs {
+			sources.push(BlobSource::Store(BlobStore::open(dir, usize::MAX)?));
+		}
+		sources.extend(self.blob_urls.iter().cloned().map(BlobSource::Peer));
+		let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+		runtime.block_on(async {
+			let chain = Chain::read_only(node).await?;
+			fetch_datanet_version(&chain, datanet, version, &sources)
+				.await
+				.with_context(|| {
+					format!("fetching datanet {datanet} version {version} from {node}")
+				})
+		})
+	}
+}
+
 fn train(args: TrainArgs) -> Result<()> {
 	let config = args.config()?;
 	config.validate()?;
-	let version = DatanetVersion::load(&args.manifest, args.blobs.as_deref())
-		.with_context(|| format!("reading {}", args.manifest.display()))?;
+	let version = args.load_version()?;
 	let (model, tokenizer) = args.base.load()?;
 	let lambda_fp = args.lambda_fp()?;
 	let examples = version.examples(&tokenizer, config.max_seq_len)?;
@@ -658,6 +719,15 @@ struct WorkArgs {
 	/// records, kept across restarts.
 	#[arg(long)]
 	state_dir: PathBuf,
+	/// Verifier mode: re-execute the receipts other workers submit for
+	/// these models, challenge wrong ones, and answer the challenges this
+	/// worker is drawn to verify.
+	#[arg(long)]
+	verify: bool,
+	/// A worker's HTTP API (`http://host:port`) to fetch receipt records
+	/// from in verifier mode; repeatable.
+	#[arg(long = "peer", value_name = "URL", requires = "verify")]
+	peers: Vec<String>,
 	#[arg(long, default_value = "127.0.0.1")]
 	host: String,
 	#[arg(long, default_value_t = 8100)]
@@ -691,15 +761,29 @@ fn work(args: WorkArgs) -> Result<()> {
 	runtime.block_on(async move {
 		let chain = Arc::new(Chain::connect(&args.node, signer).await?);
 		tracing::info!(node = %args.node, account = %chain.account(), "connected");
-		let worker = ChainWorker::new(
-			chain,
-			Arc::new(model),
-			Arc::new(tokenizer),
-			adapters,
+		let (model, tokenizer) = (Arc::new(model), Arc::new(tokenizer));
+		let mut worker = ChainWorker::new(
+			chain.clone(),
+			model.clone(),
+			tokenizer.clone(),
+			adapters.clone(),
 			config,
 			args.state_dir.clone(),
 		)
 		.await?;
+		if args.verify {
+			let verifier = Verifier::new(
+				chain,
+				model,
+				tokenizer,
+				adapters,
+				args.peers.clone(),
+				args.state_dir.clone(),
+			)
+			.context("opening the verifier's record directory")?;
+			worker = worker.with_verifier(Arc::new(verifier));
+			tracing::info!(peers = ?args.peers, "verifying others' receipts");
+		}
 		worker.register(args.bond).await?;
 		let models: Vec<u32> = worker.models().collect();
 		tracing::info!(?models, "bonded and serving");
@@ -726,4 +810,46 @@ fn work(args: WorkArgs) -> Result<()> {
 			.await
 			.context("serving HTTP")
 	})
+}
+
+#[derive(Args)]
+struct PublishArgs {
+	/// The node's JSON-RPC endpoint.
+	#[arg(long, default_value = "ws://127.0.0.1:9944")]
+	node: String,
+	/// The publisher's account (the model's proposer or trainer): a secret
+	/// URI. Also read from OPENLEDGER_WORKER_SURI.
+	#[arg(long, env = "OPENLEDGER_WORKER_SURI", hide_env_values = true)]
+	suri: String,
+	/// The approved model the adapter is for.
+	#[arg(long)]
+	model: u32,
+	/// The adapter directory `train` wrote.
+	#[arg(long)]
+	adapter: PathBuf,
+	/// Where workers can fetch the adapter directory.
+	#[arg(long)]
+	uri: String,
+}
+
+fn publish(args: PublishArgs) -> Result<()> {
+	let publication = Publication::of_adapter(&args.adapter)
+		.with_context(|| format!("reading the adapter {}", args.adapter.display()))?;
+	let signer = keypair_from_uri(&args.suri)?;
+	let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+	runtime.block_on(async {
+		let chain = Chain::connect(&args.node, signer).await?;
+		chain
+			.publish_adapter(args.model, &publication, &args.uri)
+			.await
+			.with_context(|| format!("publishing the adapter of model {}", args.model))
+	})?;
+	println!(
+		"model {} deploys adapter {} (attribution index root {}, training report {})",
+		args.model,
+		hex_hash(&publication.adapter_hash.0),
+		hex_hash(&publication.attribution_index_root.0),
+		hex_hash(&publication.training_report_hash.0)
+	);
+	Ok(())
 }

@@ -9,10 +9,15 @@
 //! node goes away, the next call reconnects.
 //!
 //! [`journal`] keeps what the worker accepted and submitted across restarts;
-//! [`service`] serves on-chain requests with it.
+//! [`service`] serves on-chain requests with it; [`verifier`] re-executes
+//! other workers' receipts, challenges wrong ones and answers the
+//! challenges it is drawn for; [`factory`] reads datanet versions for
+//! ModelFactory and publishes what it trained.
 
+pub mod factory;
 pub mod journal;
 pub mod service;
+pub mod verifier;
 
 use std::time::Duration;
 
@@ -101,11 +106,30 @@ pub enum InferenceStatus {
 	Unsettled,
 }
 
-/// A receipt as the chain keeps it, reduced to its result hash.
+/// A receipt as the chain keeps it, reduced to what re-execution needs.
 #[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
 #[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 pub struct OnChainReceipt {
+	pub tokens_out: u32,
+	pub method: OnChainMethod,
 	pub result_hash: [u8; 32],
+}
+
+/// `openledger_primitives::attribution::Method` as the chain encodes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub enum OnChainMethod {
+	Gradient,
+	Span,
+}
+
+impl From<OnChainMethod> for Method {
+	fn from(method: OnChainMethod) -> Self {
+		match method {
+			OnChainMethod::Gradient => Method::Gradient,
+			OnChainMethod::Span => Method::Span,
+		}
+	}
 }
 
 /// The model registry's terms of a deployed adapter version.
@@ -114,6 +138,21 @@ pub struct OnChainReceipt {
 pub struct AdapterRecord {
 	pub adapter_hash: [u8; 32],
 	pub attribution_index_root: [u8; 32],
+}
+
+/// `Datanets.Versions`, reduced to what ModelFactory trains on.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub struct VersionRecord {
+	/// Contribution ids, ascending.
+	pub contributions: Vec<u64>,
+	pub merkle_root: [u8; 32],
+}
+
+#[derive(Clone, Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct ContributionRecord {
+	content_hash: [u8; 32],
 }
 
 #[derive(Clone, Debug, DecodeAsType)]
@@ -163,6 +202,22 @@ impl DecodeAsEvent for ReceiptSubmitted {
 	}
 }
 
+/// `Attribution.ChallengeOpened`: who disputes a receipt and who verifies.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub struct ChallengeOpened {
+	pub id: u64,
+	pub challenger: AccountId32,
+	pub verifiers: Vec<AccountId32>,
+	pub deadline: u32,
+}
+
+impl DecodeAsEvent for ChallengeOpened {
+	fn is_event(pallet: &str, event: &str) -> bool {
+		pallet == "Attribution" && event == "ChallengeOpened"
+	}
+}
+
 type Client = OnlineClient<PolkadotConfig>;
 
 /// A connection to a node, signing as one account.
@@ -189,6 +244,14 @@ impl Chain {
 		};
 		chain.client().await?;
 		Ok(chain)
+	}
+
+	/// A connection for reads only: it holds a fresh random key of an
+	/// account without funds, so nothing it might sign could land.
+	pub async fn read_only(url: &str) -> Result<Self, ChainError> {
+		let signer = Keypair::from_secret_key(rand::random::<[u8; 32]>())
+			.map_err(|e| ChainError::Signer(e.to_string()))?;
+		Self::connect(url, signer).await
 	}
 
 	/// The account the worker signs as.
@@ -291,6 +354,22 @@ impl Chain {
 		.await
 	}
 
+	/// `Datanets.Versions(datanet, version)`.
+	pub async fn datanet_version(
+		&self,
+		datanet: u32,
+		version: u32,
+	) -> Result<Option<VersionRecord>, ChainError> {
+		self.fetch("Datanets", "Versions", (datanet, version)).await
+	}
+
+	/// The content hash of contribution `id`.
+	pub async fn content_hash(&self, id: u64) -> Result<Option<[u8; 32]>, ChainError> {
+		let record: Option<ContributionRecord> =
+			self.fetch("Datanets", "Contributions", (id,)).await?;
+		Ok(record.map(|record| record.content_hash))
+	}
+
 	/// `Attribution.PlatformFee`.
 	pub async fn platform_fee(&self) -> Result<u128, ChainError> {
 		let at = self
@@ -378,6 +457,55 @@ impl Chain {
 				call: "Attribution.submit_receipt".into(),
 				reason: "no ReceiptSubmitted event".into(),
 			})
+	}
+
+	/// Publishes a trained adapter as `model`'s next version: the caller
+	/// must be the model's proposer or trainer, and the model approved or
+	/// deployed.
+	pub async fn publish_adapter(
+		&self,
+		model: u32,
+		publication: &factory::Publication,
+		uri: &str,
+	) -> Result<(), ChainError> {
+		let call = dynamic::tx(
+			"ModelRegistry",
+			"publish_adapter",
+			Composite::unnamed([
+				model.into(),
+				hash_value(&publication.adapter_hash),
+				Value::from_bytes(uri.as_bytes()),
+				hash_value(&publication.attribution_index_root),
+				hash_value(&publication.training_report_hash),
+			]),
+		);
+		self.submit("ModelRegistry.publish_adapter", &call)
+			.await
+			.map(drop)
+	}
+
+	/// Disputes inference `id`'s receipt with the result hash this worker
+	/// computed, holding the challenge bond.
+	pub async fn challenge(&self, id: u64, result_hash: &Hash) -> Result<(), ChainError> {
+		let call = dynamic::tx(
+			"Attribution",
+			"challenge",
+			Composite::unnamed([id.into(), hash_value(result_hash)]),
+		);
+		self.submit("Attribution.challenge", &call).await.map(drop)
+	}
+
+	/// Answers the challenge of inference `id` as a drawn verifier with the
+	/// result hash this worker computed.
+	pub async fn submit_verdict(&self, id: u64, result_hash: &Hash) -> Result<(), ChainError> {
+		let call = dynamic::tx(
+			"Attribution",
+			"submit_verdict",
+			Composite::unnamed([id.into(), hash_value(result_hash)]),
+		);
+		self.submit("Attribution.submit_verdict", &call)
+			.await
+			.map(drop)
 	}
 
 	/// Signs and submits `call`, waiting for it to be finalized and to

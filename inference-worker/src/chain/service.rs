@@ -29,7 +29,11 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::journal::{Entry, Journal, JournalError, Progress};
-use super::{Chain, ChainError, InferenceRequested, InferenceStatus, OnChainInference};
+use super::verifier::Verifier;
+use super::{
+	Chain, ChainError, ChallengeOpened, InferenceRequested, InferenceStatus, OnChainInference,
+	ReceiptSubmitted,
+};
 use crate::attribution::receipt::{generate_greedily, AttributedAdapter, InferenceReceipt};
 use crate::engine::tokenizer::TextTokenizer;
 use crate::engine::Llama;
@@ -134,6 +138,9 @@ pub struct ChainWorker {
 	busy: Mutex<()>,
 	/// Requests seen in finalized blocks and not yet served, by id.
 	requested: std::sync::Mutex<BTreeMap<u64, InferenceRequested>>,
+	/// In verifier mode: re-executes others' receipts and answers
+	/// challenges.
+	verifier: Option<Arc<Verifier>>,
 }
 
 impl ChainWorker {
@@ -165,7 +172,16 @@ impl ChainWorker {
 			receipts_dir,
 			busy: Mutex::new(()),
 			requested: std::sync::Mutex::new(BTreeMap::new()),
+			verifier: None,
 		})
+	}
+
+	/// Also verifies: each receipt another worker submits for a model held
+	/// here is re-executed by `verifier`, and challenges it is drawn for
+	/// are answered.
+	pub fn with_verifier(mut self, verifier: Arc<Verifier>) -> Self {
+		self.verifier = Some(verifier);
+		self
 	}
 
 	pub fn chain(&self) -> &Chain {
@@ -209,10 +225,13 @@ impl ChainWorker {
 			.unwrap_or_default()
 	}
 
-	/// The receipt record of a served request, if this worker served it.
+	/// The receipt record of a request this worker served, or one its
+	/// verifier fetched to re-execute.
 	pub fn receipt_record(&self, id: u64) -> Option<ReceiptRecord> {
-		let text = std::fs::read_to_string(self.receipt_path(id)).ok()?;
-		serde_json::from_str(&text).ok()
+		let own = std::fs::read_to_string(self.receipt_path(id))
+			.ok()
+			.and_then(|text| serde_json::from_str(&text).ok());
+		own.or_else(|| self.verifier.as_ref()?.record(id))
 	}
 
 	fn receipt_path(&self, id: u64) -> PathBuf {
@@ -330,6 +349,26 @@ impl ChainWorker {
 				.fetch()
 				.await
 				.map_err(|e| read(e.to_string()))?;
+			if let Some(verifier) = &self.verifier {
+				for event in events.find::<ReceiptSubmitted>() {
+					let id = event.map_err(|e| read(e.to_string()))?.id;
+					let verifier = verifier.clone();
+					tokio::spawn(async move {
+						if let Err(error) = verifier.check_receipt(id).await {
+							tracing::warn!(id, %error, "could not re-execute a receipt");
+						}
+					});
+				}
+				for event in events.find::<ChallengeOpened>() {
+					let challenge = event.map_err(|e| read(e.to_string()))?;
+					let verifier = verifier.clone();
+					tokio::spawn(async move {
+						if let Err(error) = verifier.answer_challenge(&challenge).await {
+							tracing::warn!(id = challenge.id, %error, "could not answer a challenge");
+						}
+					});
+				}
+			}
 			for event in events.find::<InferenceRequested>() {
 				let event = event.map_err(|e| read(e.to_string()))?;
 				if event.worker != *self.chain.account() {
@@ -481,7 +520,7 @@ impl ChainWorker {
 
 /// That `adapter` is the one whose hash and index root the chain names for
 /// `model` (deployed, or in a request's terms).
-fn check_adapter(
+pub(crate) fn check_adapter(
 	model: u32,
 	adapter: &AttributedAdapter,
 	adapter_hash: [u8; 32],

@@ -131,14 +131,34 @@ impl DatanetVersion {
 			payloads.push(read_payload(contribution, content_hash, &path)?);
 		}
 
+		let expected = parsed
+			.merkle_root
+			.map(|root| {
+				parse_hex_hash(&root)
+					.ok_or_else(|| bad(format!("merkle_root `{root}` is not a 32-byte hex hash")))
+			})
+			.transpose()?;
+		Self::from_payloads(
+			DatanetId(parsed.datanet),
+			parsed.version,
+			payloads,
+			expected,
+		)
+	}
+
+	/// Version `version` of `datanet` holding `payloads` (each already
+	/// checked against its content hash), in contribution order; refused
+	/// when `expected_root` is given and the payloads do not rebuild it.
+	pub fn from_payloads(
+		datanet: DatanetId,
+		version: u32,
+		mut payloads: Vec<Payload>,
+		expected_root: Option<Hash32>,
+	) -> Result<Self> {
+		payloads.sort_by_key(|p| p.contribution);
 		let leaves: Vec<Hash32> = payloads.iter().map(|p| p.content_hash).collect();
 		let root = merkle_root(&leaves);
-		if let Some(expected) = &parsed.merkle_root {
-			let expected = parse_hex_hash(expected).ok_or_else(|| {
-				bad(format!(
-					"merkle_root `{expected}` is not a 32-byte hex hash"
-				))
-			})?;
+		if let Some(expected) = expected_root {
 			if expected != root {
 				return Err(FactoryError::MerkleRootMismatch {
 					expected: hex_hash(&expected),
@@ -147,15 +167,15 @@ impl DatanetVersion {
 			}
 		}
 		tracing::info!(
-			datanet = parsed.datanet,
-			version = parsed.version,
+			datanet = datanet.0,
+			version,
 			contributions = payloads.len(),
 			merkle_root = %hex_hash(&root),
 			"datanet version verified"
 		);
 		Ok(Self {
-			datanet: DatanetId(parsed.datanet),
-			version: parsed.version,
+			datanet,
+			version,
 			merkle_root: root,
 			payloads,
 		})
@@ -220,21 +240,40 @@ fn read_payload(
 		path: path.to_path_buf(),
 		source,
 	})?;
-	let found = blake2_256(&bytes);
-	if found != content_hash {
-		return Err(FactoryError::HashMismatch {
-			contribution,
-			path: path.to_path_buf(),
-			expected: hex_hash(&content_hash),
-			found: hex_hash(&found),
-		});
-	}
-	let text = String::from_utf8(bytes).map_err(|_| FactoryError::NotText(contribution))?;
-	Ok(Payload {
+	Payload::verified(
 		contribution,
 		content_hash,
-		text,
-	})
+		bytes,
+		&path.display().to_string(),
+	)
+}
+
+impl Payload {
+	/// The payload of `contribution`, got from `from` (a path or a URL,
+	/// named in errors), refused unless `bytes` hash to `content_hash` and
+	/// are UTF-8 text.
+	pub fn verified(
+		contribution: ContributionId,
+		content_hash: Hash32,
+		bytes: Vec<u8>,
+		from: &str,
+	) -> Result<Self> {
+		let found = blake2_256(&bytes);
+		if found != content_hash {
+			return Err(FactoryError::HashMismatch {
+				contribution,
+				from: from.to_string(),
+				expected: hex_hash(&content_hash),
+				found: hex_hash(&found),
+			});
+		}
+		let text = String::from_utf8(bytes).map_err(|_| FactoryError::NotText(contribution))?;
+		Ok(Self {
+			contribution,
+			content_hash,
+			text,
+		})
+	}
 }
 
 /// Examples divided into a training set and a held-out set.

@@ -60,17 +60,18 @@ pub enum FactoryError {
 	Manifest { path: PathBuf, reason: String },
 	/// A payload's bytes do not hash to the content hash the chain recorded.
 	#[error(
-		"contribution {} does not match its content hash: expected {expected}, payload at {path} hashes to {found}",
+		"contribution {} does not match its content hash: expected {expected}, the payload from {from} hashes to {found}",
 		.contribution.0
 	)]
 	HashMismatch {
 		contribution: ContributionId,
-		path: PathBuf,
+		from: String,
 		expected: String,
 		found: String,
 	},
-	/// The payloads hash to a different version than the manifest claims.
-	#[error("the payloads' merkle root is {found} but the manifest names {expected}")]
+	/// The payloads hash to a different version than the manifest or the
+	/// chain names.
+	#[error("the payloads' merkle root is {found} but the version names {expected}")]
 	MerkleRootMismatch { expected: String, found: String },
 	#[error("contribution {} is not UTF-8 text", .0.0)]
 	NotText(ContributionId),
