@@ -20,7 +20,10 @@ cd "$OPENLEDGER_ROOT"
 say() { printf '[run-dev] %s\n' "$*" >&2; }
 
 model="$("$OPENLEDGER_ROOT/scripts/fetch-model.sh")"
-cargo build --locked -p openledger-node
+# The node binary as the test command builds it: `cargo build -p
+# openledger-node` would resolve other features and rebuild most of the
+# node's dependencies beside the test build.
+cargo test --workspace --locked --no-run
 # The worker decodes and trains on the CPU: an optimised build is the usable one.
 cargo build --locked --release -p openledger-inference-worker --bin openledger-worker
 node_bin="$CARGO_TARGET_DIR/debug/openledger-node"
