@@ -715,8 +715,12 @@ struct WorkArgs {
 	/// The most tokens one request generates.
 	#[arg(long, default_value_t = 128)]
 	max_tokens: usize,
-	/// The journal of accepted and submitted requests and the receipt
-	/// records, kept across restarts.
+	/// Blocks a voucher-paid inference waits, at most, before the worker
+	/// settles it in a batch.
+	#[arg(long, default_value_t = 10)]
+	batch_every: u32,
+	/// The journal of accepted and submitted requests, the voucher ledger
+	/// and the receipt records, kept across restarts.
 	#[arg(long)]
 	state_dir: PathBuf,
 	/// Verifier mode: re-execute the receipts other workers submit for
@@ -755,6 +759,7 @@ fn work(args: WorkArgs) -> Result<()> {
 	let config = ServiceConfig {
 		method: args.method.into(),
 		max_tokens: args.max_tokens,
+		batch_every: args.batch_every,
 	};
 
 	let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

@@ -13,6 +13,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// One line of the journal.
@@ -62,36 +63,38 @@ pub enum JournalError {
 	},
 }
 
-/// The journal file and its replayed state.
-pub struct Journal {
+/// An append-only file of JSON lines, each synced to disk before
+/// [`LineLog::append`] returns. The worker's journal and its voucher ledger
+/// are kept in one each.
+pub(crate) struct LineLog {
 	path: PathBuf,
 	file: File,
-	state: BTreeMap<u64, Progress>,
 }
 
-impl Journal {
-	/// Opens (or creates) the journal at `path` and replays it. A torn last
-	/// line (a crash mid-write) is ignored; any other bad line is an error.
-	pub fn open(path: &Path) -> Result<Self, JournalError> {
+impl LineLog {
+	/// Opens (or creates) the file at `path` and reads its entries back. A
+	/// torn last line (a crash mid-write) is cut off; any other bad line is
+	/// an error.
+	pub(crate) fn open<E: DeserializeOwned>(path: &Path) -> Result<(Self, Vec<E>), JournalError> {
 		let io = |source| JournalError::Io {
 			path: path.to_path_buf(),
 			source,
 		};
-		let mut state = BTreeMap::new();
 		let text = if path.exists() {
 			std::fs::read_to_string(path).map_err(io)?
 		} else {
 			String::new()
 		};
+		let mut entries = Vec::new();
 		// Bytes up to the end of the last whole entry.
 		let mut good = 0;
 		let lines: Vec<&str> = text.split_inclusive('\n').collect();
 		for (number, line) in lines.iter().enumerate() {
 			let whole = line.ends_with('\n');
 			let last = number + 1 == lines.len();
-			match serde_json::from_str::<Entry>(line.trim()) {
+			match serde_json::from_str::<E>(line.trim()) {
 				_ if line.trim().is_empty() => {},
-				Ok(entry) if whole => apply(&mut state, entry),
+				Ok(entry) if whole => entries.push(entry),
 				Err(e) if !last => {
 					return Err(JournalError::Corrupt {
 						path: path.to_path_buf(),
@@ -111,27 +114,51 @@ impl Journal {
 			.map_err(io)?;
 		// Cut a torn last line, so that the next entry starts a line of its own.
 		file.set_len(good as u64).map_err(io)?;
-		Ok(Self {
+		let log = Self {
 			path: path.to_path_buf(),
 			file,
-			state,
-		})
+		};
+		Ok((log, entries))
 	}
 
 	/// Appends `entry` and syncs it to disk before returning.
-	pub fn record(&mut self, entry: Entry) -> Result<(), JournalError> {
+	pub(crate) fn append<E: Serialize>(&mut self, entry: &E) -> Result<(), JournalError> {
 		let io = |source| JournalError::Io {
 			path: self.path.clone(),
 			source,
 		};
-		let mut line = serde_json::to_string(&entry).map_err(|e| JournalError::Corrupt {
+		let mut line = serde_json::to_string(entry).map_err(|e| JournalError::Corrupt {
 			path: self.path.clone(),
 			line: 0,
 			reason: e.to_string(),
 		})?;
 		line.push('\n');
 		self.file.write_all(line.as_bytes()).map_err(io)?;
-		self.file.sync_data().map_err(io)?;
+		self.file.sync_data().map_err(io)
+	}
+}
+
+/// The journal file and its replayed state.
+pub struct Journal {
+	log: LineLog,
+	state: BTreeMap<u64, Progress>,
+}
+
+impl Journal {
+	/// Opens (or creates) the journal at `path` and replays it. A torn last
+	/// line (a crash mid-write) is ignored; any other bad line is an error.
+	pub fn open(path: &Path) -> Result<Self, JournalError> {
+		let (log, entries) = LineLog::open(path)?;
+		let mut state = BTreeMap::new();
+		for entry in entries {
+			apply(&mut state, entry);
+		}
+		Ok(Self { log, state })
+	}
+
+	/// Appends `entry` and syncs it to disk before returning.
+	pub fn record(&mut self, entry: Entry) -> Result<(), JournalError> {
+		self.log.append(&entry)?;
 		apply(&mut self.state, entry);
 		Ok(())
 	}

@@ -12,12 +12,16 @@
 //! [`service`] serves on-chain requests with it; [`verifier`] re-executes
 //! other workers' receipts, challenges wrong ones and answers the
 //! challenges it is drawn for; [`factory`] reads datanet versions for
-//! ModelFactory and publishes what it trained.
+//! ModelFactory and publishes what it trained; [`vouchers`] keeps what the
+//! worker charged against users' signed vouchers until it settles them in
+//! batches.
 
 pub mod factory;
 pub mod journal;
+pub mod prepaid;
 pub mod service;
 pub mod verifier;
+pub mod vouchers;
 
 use std::time::Duration;
 
@@ -153,12 +157,75 @@ pub struct VersionRecord {
 #[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 struct ContributionRecord {
 	content_hash: [u8; 32],
+	status: ContributionStatus,
+}
+
+/// `pallet_datanets::ContributionStatus`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+enum ContributionStatus {
+	Pending,
+	Accepted { first_version: u32 },
+	Retracted,
 }
 
 #[derive(Clone, Debug, DecodeAsType)]
 #[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 struct ModelRecord {
+	pricing: Pricing,
 	adapter_versions: u32,
+}
+
+/// `Attribution.Credits`: a user's prepaid credit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub struct CreditRecord {
+	/// What workers may still charge.
+	pub balance: u128,
+	/// Asked back: how much, withdrawable from which block.
+	pub unlocking: Option<(u128, u32)>,
+}
+
+impl CreditRecord {
+	/// What a worker should take on new charges against: the balance less
+	/// what the user asked back.
+	pub fn spendable(&self) -> u128 {
+		let asked_back = self.unlocking.map_or(0, |(amount, _)| amount);
+		self.balance.saturating_sub(asked_back)
+	}
+}
+
+#[derive(Clone, Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct ChannelRecord {
+	spent: u128,
+}
+
+/// `Attribution.BatchRoots`, reduced to what identifies a batch.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub struct BatchRecord {
+	pub worker: AccountId32,
+	pub receipts_root: [u8; 32],
+}
+
+/// `Attribution.BatchSettled`.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+pub struct BatchSettled {
+	pub batch: u64,
+	pub model: u32,
+	pub worker: AccountId32,
+	pub receipts_root: [u8; 32],
+	pub inferences: u32,
+	pub users: u32,
+	pub fee: u128,
+}
+
+impl DecodeAsEvent for BatchSettled {
+	fn is_event(pallet: &str, event: &str) -> bool {
+		pallet == "Attribution" && event == "BatchSettled"
+	}
 }
 
 #[derive(Clone, Debug, DecodeAsType)]
@@ -372,6 +439,15 @@ impl Chain {
 
 	/// `Attribution.PlatformFee`.
 	pub async fn platform_fee(&self) -> Result<u128, ChainError> {
+		self.constant("Attribution", "PlatformFee").await
+	}
+
+	/// The runtime constant `pallet.name`.
+	pub async fn constant<V: DecodeAsType>(
+		&self,
+		pallet: &str,
+		name: &str,
+	) -> Result<V, ChainError> {
 		let at = self
 			.client()
 			.await?
@@ -382,11 +458,80 @@ impl Chain {
 				reason: e.to_string(),
 			})?;
 		at.constants()
-			.entry(dynamic::constant::<u128>("Attribution", "PlatformFee"))
+			.entry(dynamic::constant::<V>(pallet, name))
 			.map_err(|e| ChainError::Read {
-				what: "Attribution.PlatformFee".into(),
+				what: format!("{pallet}.{name}"),
 				reason: e.to_string(),
 			})
+	}
+
+	/// The chain's genesis hash, which vouchers are signed for.
+	pub async fn genesis_hash(&self) -> Result<[u8; 32], ChainError> {
+		Ok(self.client().await?.genesis_hash().0)
+	}
+
+	/// The number of the latest finalized block.
+	pub async fn finalized_number(&self) -> Result<u32, ChainError> {
+		let at = self
+			.client()
+			.await?
+			.at_current_block()
+			.await
+			.map_err(|e| ChainError::Read {
+				what: "the finalized block".into(),
+				reason: e.to_string(),
+			})?;
+		Ok(u32::try_from(at.block_number()).unwrap_or(u32::MAX))
+	}
+
+	/// The model's prices, if it is registered.
+	pub async fn model_pricing(&self, model: u32) -> Result<Option<Pricing>, ChainError> {
+		let record: Option<ModelRecord> = self.fetch("ModelRegistry", "Models", (model,)).await?;
+		Ok(record.map(|record| record.pricing))
+	}
+
+	/// Whether contribution `id` is accepted and not retracted: the ones a
+	/// batch may pay.
+	pub async fn contribution_live(&self, id: u64) -> Result<bool, ChainError> {
+		let record: Option<ContributionRecord> =
+			self.fetch("Datanets", "Contributions", (id,)).await?;
+		Ok(record
+			.is_some_and(|record| matches!(record.status, ContributionStatus::Accepted { .. })))
+	}
+
+	/// `Attribution.Credits(user)` (zero when there is none).
+	pub async fn credit(&self, user: &AccountId32) -> Result<CreditRecord, ChainError> {
+		let credit = self.fetch("Attribution", "Credits", (*user,)).await?;
+		Ok(credit.unwrap_or_default())
+	}
+
+	/// What this worker's channel with `user` for `model` expiring at
+	/// `expires_at` has been charged on chain.
+	pub async fn channel_spent(
+		&self,
+		user: &AccountId32,
+		model: u32,
+		expires_at: u32,
+	) -> Result<u128, ChainError> {
+		let channel: Option<ChannelRecord> = self
+			.fetch(
+				"Attribution",
+				"Channels",
+				(*user, self.account, model, expires_at),
+			)
+			.await?;
+		Ok(channel.map_or(0, |channel| channel.spent))
+	}
+
+	/// `Attribution.NextBatchId`.
+	pub async fn next_batch_id(&self) -> Result<u64, ChainError> {
+		let next: Option<u64> = self.fetch("Attribution", "NextBatchId", ()).await?;
+		Ok(next.unwrap_or(0))
+	}
+
+	/// `Attribution.BatchRoots(id)`.
+	pub async fn batch_record(&self, id: u64) -> Result<Option<BatchRecord>, ChainError> {
+		self.fetch("Attribution", "BatchRoots", (id,)).await
 	}
 
 	/// Bonds `amount` as a worker unless the account already has at least
@@ -456,6 +601,67 @@ impl Chain {
 			.ok_or_else(|| ChainError::Dispatch {
 				call: "Attribution.submit_receipt".into(),
 				reason: "no ReceiptSubmitted event".into(),
+			})
+	}
+
+	/// Settles `plan` with `Attribution.settle_batch`.
+	pub async fn settle_batch(&self, plan: &vouchers::Plan) -> Result<BatchSettled, ChainError> {
+		let per_user: Vec<Value> = plan
+			.per_user
+			.iter()
+			.map(|part| {
+				let voucher = &part.voucher;
+				let form = match voucher.form {
+					vouchers::Form::Raw => "Raw",
+					vouchers::Form::Wallet => "Wallet",
+				};
+				Value::named_composite([
+					(
+						"voucher",
+						Value::named_composite([
+							("user", Value::from_bytes(voucher.user.0)),
+							("worker", Value::from_bytes(voucher.worker.0)),
+							("model", voucher.model.into()),
+							("expires_at", voucher.expires_at.into()),
+							("cumulative_fee_cap", voucher.cumulative_fee_cap.into()),
+						]),
+					),
+					(
+						"signature",
+						Value::unnamed_variant("Sr25519", [Value::from_bytes(voucher.signature)]),
+					),
+					("form", Value::unnamed_variant(form, [])),
+					("fee", part.fee.into()),
+				])
+			})
+			.collect();
+		let contributors: Vec<Value> = plan
+			.contributors
+			.iter()
+			.map(|(contribution, score)| {
+				Value::unnamed_composite([(*contribution).into(), (*score).into()])
+			})
+			.collect();
+		let call = dynamic::tx(
+			"Attribution",
+			"settle_batch",
+			Composite::unnamed([
+				plan.model.into(),
+				Value::named_composite([
+					("receipts_root", Value::from_bytes(plan.receipts_root)),
+					("inferences", plan.inferences().into()),
+					("per_user", Value::unnamed_composite(per_user)),
+					("contributors", Value::unnamed_composite(contributors)),
+				]),
+			]),
+		);
+		let events = self.submit("Attribution.settle_batch", &call).await?;
+		events
+			.find_first::<BatchSettled>()
+			.and_then(Result::ok)
+			.ok_or_else(|| ChainError::Dispatch {
+				call: "Attribution.settle_batch".into(),
+				reason: "no BatchSettled event".into(),
 			})
 	}
 

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::journal::{Entry, Journal, JournalError, Progress};
+use super::prepaid::Prepaid;
 use super::verifier::Verifier;
 use super::{
 	Chain, ChainError, ChallengeOpened, InferenceRequested, InferenceStatus, OnChainInference,
@@ -68,6 +69,36 @@ pub enum ServeError {
 	},
 	#[error("the prompt of inference {0} is empty")]
 	EmptyPrompt(u64),
+	#[error("the prompt is empty")]
+	EmptyVoucheredPrompt,
+	#[error("the voucher lets {voucher} charge, not this worker ({this})")]
+	VoucherForAnotherWorker { voucher: String, this: String },
+	#[error("the voucher is for model {voucher}, the prompt for model {requested}")]
+	VoucherForAnotherModel { voucher: u32, requested: u32 },
+	#[error("the voucher's signature is not {user}'s over its {form:?} payload for this chain")]
+	BadVoucherSignature {
+		user: String,
+		form: super::vouchers::Form,
+	},
+	#[error(
+		"the voucher expires at block {expires_at}; this worker takes vouchers valid until at \
+		 least block {earliest}, so that it can settle them"
+	)]
+	VoucherExpiresTooSoon { expires_at: u32, earliest: u32 },
+	#[error(
+		"the voucher expires at block {expires_at}, past the chain's longest voucher lifetime \
+		 (block {latest})"
+	)]
+	VoucherLifetimeTooLong { expires_at: u32, latest: u32 },
+	#[error(
+		"the voucher's channel has {room} plancks of its cap left; the prompt alone costs more"
+	)]
+	VoucherCapReached { room: u128 },
+	#[error(
+		"{user} has {available} plancks of prepaid credit this worker has not charged yet; the \
+		 prompt alone costs more"
+	)]
+	InsufficientCredit { user: String, available: u128 },
 	#[error(transparent)]
 	Chain(#[from] ChainError),
 	#[error(transparent)]
@@ -120,22 +151,27 @@ pub struct ServiceConfig {
 	pub method: Method,
 	/// The most tokens generated when a request names no smaller number.
 	pub max_tokens: usize,
+	/// Blocks a voucher-paid inference waits, at most, before the worker
+	/// settles a batch with it (sooner when a voucher is about to expire).
+	pub batch_every: u32,
 }
 
 /// A worker serving on-chain requests for some models, each with its
 /// adapter.
 pub struct ChainWorker {
-	chain: Arc<Chain>,
+	pub(super) chain: Arc<Chain>,
 	base: Arc<Llama>,
-	tokenizer: Arc<TextTokenizer>,
-	adapters: BTreeMap<u32, Arc<AttributedAdapter>>,
-	config: ServiceConfig,
-	platform_fee: u128,
+	pub(super) tokenizer: Arc<TextTokenizer>,
+	pub(super) adapters: BTreeMap<u32, Arc<AttributedAdapter>>,
+	pub(super) config: ServiceConfig,
+	pub(super) platform_fee: u128,
 	journal: Mutex<Journal>,
 	receipts_dir: PathBuf,
 	/// One request at a time, end to end: the engine is used by one
 	/// generation, and no request can be served twice concurrently.
-	busy: Mutex<()>,
+	pub(super) busy: Mutex<()>,
+	/// Inferences paid by vouchers, until settled in batches.
+	pub(super) prepaid: Prepaid,
 	/// Requests seen in finalized blocks and not yet served, by id.
 	requested: std::sync::Mutex<BTreeMap<u64, InferenceRequested>>,
 	/// In verifier mode: re-executes others' receipts and answers
@@ -161,6 +197,7 @@ impl ChainWorker {
 		})?;
 		let journal = Journal::open(&state_dir.join("journal.jsonl"))?;
 		let platform_fee = chain.platform_fee().await?;
+		let prepaid = Prepaid::open(&chain, &state_dir).await?;
 		Ok(Self {
 			chain,
 			base,
@@ -171,6 +208,7 @@ impl ChainWorker {
 			journal: Mutex::new(journal),
 			receipts_dir,
 			busy: Mutex::new(()),
+			prepaid,
 			requested: std::sync::Mutex::new(BTreeMap::new()),
 			verifier: None,
 		})
@@ -325,7 +363,7 @@ impl ChainWorker {
 		}
 	}
 
-	async fn follow(&self) -> Result<(), ChainError> {
+	async fn follow(self: &Arc<Self>) -> Result<(), ChainError> {
 		let read = |reason: String| ChainError::Read {
 			what: "finalized blocks".into(),
 			reason,
@@ -369,6 +407,8 @@ impl ChainWorker {
 					});
 				}
 			}
+			let now = u32::try_from(block.number()).unwrap_or(u32::MAX);
+			tokio::spawn(super::prepaid::settle_in_background(self.clone(), now));
 			for event in events.find::<InferenceRequested>() {
 				let event = event.map_err(|e| read(e.to_string()))?;
 				if event.worker != *self.chain.account() {
@@ -441,8 +481,7 @@ impl ChainWorker {
 			per_1k_input: inference.terms.pricing.per_1k_input,
 			per_1k_output: inference.terms.pricing.per_1k_output,
 		};
-		let context = self.base.config().max_position_embeddings;
-		let cap = max_tokens.min(context.saturating_sub(prompt_tokens.len()));
+		let cap = self.context_cap(prompt_tokens.len(), max_tokens);
 		let cap = affordable_tokens(
 			&pricing,
 			self.platform_fee,
@@ -456,23 +495,9 @@ impl ChainWorker {
 			tokens: prompt_tokens.len(),
 		})?;
 
-		let (base, tokenizer, method) = (
-			self.base.clone(),
-			self.tokenizer.clone(),
-			self.config.method,
-		);
-		let work = tokio::task::spawn_blocking(move || {
-			let output = generate_greedily(&base, &adapter.lora, &tokenizer, &prompt_tokens, cap)
-				.map_err(|e| e.to_string())?;
-			let receipt = adapter
-				.attribute(&base, method, &prompt_tokens, &output)
-				.map_err(|e| e.to_string())?;
-			let text = tokenizer.decode(&output).map_err(|e| e.to_string())?;
-			Ok::<_, String>((receipt, text))
-		});
-		let (receipt, output) = work
+		let (receipt, output) = self
+			.generate(adapter, prompt_tokens, cap)
 			.await
-			.map_err(|e| engine(e.to_string()))?
 			.map_err(engine)?;
 
 		let record = ReceiptRecord {
@@ -515,6 +540,41 @@ impl ChainWorker {
 				.collect(),
 			settle_at: accepted.settle_at,
 		})
+	}
+}
+
+impl ChainWorker {
+	/// Generates at most `cap` tokens greedily after `prompt_tokens` with
+	/// `adapter` and attributes them: the receipt and the output's text.
+	/// The caller holds `busy`.
+	pub(super) async fn generate(
+		&self,
+		adapter: Arc<AttributedAdapter>,
+		prompt_tokens: Vec<u32>,
+		cap: usize,
+	) -> Result<(InferenceReceipt, String), String> {
+		let (base, tokenizer, method) = (
+			self.base.clone(),
+			self.tokenizer.clone(),
+			self.config.method,
+		);
+		let work = tokio::task::spawn_blocking(move || {
+			let output = generate_greedily(&base, &adapter.lora, &tokenizer, &prompt_tokens, cap)
+				.map_err(|e| e.to_string())?;
+			let receipt = adapter
+				.attribute(&base, method, &prompt_tokens, &output)
+				.map_err(|e| e.to_string())?;
+			let text = tokenizer.decode(&output).map_err(|e| e.to_string())?;
+			Ok::<_, String>((receipt, text))
+		});
+		work.await.map_err(|e| e.to_string())?
+	}
+
+	/// The most output tokens after `prompt_tokens` the model's context
+	/// leaves room for, up to `max_tokens`.
+	pub(super) fn context_cap(&self, prompt_tokens: usize, max_tokens: usize) -> usize {
+		let context = self.base.config().max_position_embeddings;
+		max_tokens.min(context.saturating_sub(prompt_tokens))
 	}
 }
 
