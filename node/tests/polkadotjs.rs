@@ -4,12 +4,17 @@
 //! (the `Contributed` event, the record's status, Bob's rewards) must match
 //! the chain as read back over subxt and through the node's
 //! `openledger_contributor` RPC.
+//!
+//! A user's voucher signed by `scripts/polkadotjs/voucher.mjs`, raw and
+//! wallet-wrapped, must verify the way the chain checks it when a worker
+//! settles.
 
 mod common;
 
 use std::path::PathBuf;
 
 use common::{fetch, hex, TestNode};
+use openledger_inference_worker::chain::vouchers::SignedVoucher;
 use polkadot_sdk::sp_io::hashing::blake2_256;
 use serde_json::Value as Json;
 use subxt::{ext::scale_decode::DecodeAsType, rpcs::rpc_params, utils::AccountId32};
@@ -122,4 +127,66 @@ async fn a_contribution_signed_with_polkadot_js_lands_on_chain() {
 		"polkadot.js: Bob contributed #{contribution} to datanet {datanet}, bond {}, claimable {}",
 		stored.bond, claimable
 	);
+}
+
+/// Runs `voucher.mjs` against `node` with `args`; the voucher it printed.
+async fn voucher_from_polkadot_js(node: &TestNode, args: &[&str]) -> SignedVoucher {
+	let output = tokio::process::Command::new("node")
+		.arg(script_dir().join("voucher.mjs"))
+		.args(["--url", &node.ws_url])
+		.args(args)
+		.output()
+		.await
+		.expect("node runs");
+	let stdout = String::from_utf8_lossy(&output.stdout);
+	assert!(
+		output.status.success(),
+		"voucher.mjs failed ({}):\n{stdout}\n{}",
+		output.status,
+		String::from_utf8_lossy(&output.stderr)
+	);
+	let last = stdout.lines().last().expect("the script prints the voucher");
+	serde_json::from_str(last).unwrap_or_else(|e| panic!("not a voucher ({e}): {last}"))
+}
+
+#[tokio::test]
+async fn a_voucher_signed_with_polkadot_js_verifies_as_the_chain_checks_it() {
+	let node = TestNode::start().await.expect("dev node starts");
+	let genesis = node.client.genesis_hash().0;
+	let ferdie = dev::ferdie().public_key().to_account_id().to_string();
+	for form in ["raw", "wallet"] {
+		let voucher = voucher_from_polkadot_js(
+			&node,
+			&[
+				"--user",
+				"//Alice",
+				"--worker",
+				&ferdie,
+				"--model",
+				"3",
+				"--expires-at",
+				"900",
+				"--cap",
+				"1000000000000000000",
+				"--form",
+				form,
+			],
+		)
+		.await;
+		assert_eq!(voucher.user, dev::alice().public_key().to_account_id());
+		assert_eq!(voucher.worker.to_string(), ferdie);
+		assert_eq!(
+			(voucher.model, voucher.expires_at, voucher.cumulative_fee_cap),
+			(3, 900, 10u128.pow(18))
+		);
+		assert!(
+			voucher.verify(&genesis),
+			"the {form} signature covers the payload the chain builds"
+		);
+		let raised = SignedVoucher {
+			cumulative_fee_cap: voucher.cumulative_fee_cap + 1,
+			..voucher
+		};
+		assert!(!raised.verify(&genesis));
+	}
 }

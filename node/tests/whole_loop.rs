@@ -45,8 +45,8 @@ use openledger_inference_worker::chain::service::ReceiptRecord;
 use openledger_inference_worker::chain::{keypair_from_uri, Chain};
 use openledger_inference_worker::engine::Architecture;
 use openledger_inference_worker::fixtures::{tiny_config, write_safetensors_model};
-use openledger_primitives::attribution::scores_root;
-use openledger_primitives::{ContributionId, Hash};
+use openledger_primitives::attribution::{scores_root, wrap_for_wallet};
+use openledger_primitives::{ContributionId, Hash, ModelId, Voucher};
 use polkadot_sdk::sp_io::hashing::blake2_256;
 use serde_json::{json, Value as Json};
 use subxt::{
@@ -175,6 +175,64 @@ enum ModelStatus {
 	Approved,
 	Deployed,
 	Retired,
+}
+
+/// `Attribution.BatchRoots`, reduced to what the test checks.
+#[derive(Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct BatchRoot {
+	worker: AccountId32,
+	inferences: u32,
+	users: u32,
+	fee: u128,
+}
+
+#[derive(Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct CreditAccount {
+	balance: u128,
+}
+
+#[derive(Debug, DecodeAsType)]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
+struct ChannelRecord {
+	spent: u128,
+}
+
+/// `user`'s voucher for `worker`, signed over its payload raw or (as
+/// browser wallets sign) wrapped in `<Bytes>`, as the worker's HTTP API
+/// takes it.
+fn signed_voucher(
+	user: &Keypair,
+	worker: &Keypair,
+	model: u32,
+	expires_at: u32,
+	cap: u128,
+	wallet: bool,
+	genesis: &[u8; 32],
+) -> Json {
+	let voucher = Voucher {
+		user: id(user).0,
+		worker: id(worker).0,
+		model: ModelId(model),
+		expires_at,
+		cumulative_fee_cap: cap,
+	};
+	let payload = voucher.signing_payload(genesis);
+	let (message, form) = if wallet {
+		(wrap_for_wallet(&payload), "wallet")
+	} else {
+		(payload, "raw")
+	};
+	json!({
+		"user": id(user).to_string(),
+		"worker": id(worker).to_string(),
+		"model": model,
+		"expires_at": expires_at,
+		"cumulative_fee_cap": cap.to_string(),
+		"signature": hex(&user.sign(&message).0),
+		"form": form,
+	})
 }
 
 /// A running worker binary (`work` or `serve`); killed when dropped.
@@ -590,6 +648,8 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 		"24".into(),
 		"--method".into(),
 		"gradient".into(),
+		"--batch-every".into(),
+		"3".into(),
 	];
 	let worker = WorkerProcess::start(&worker_bin, &worker_args, &log).await;
 	let (status, listing) = http_json("GET", &format!("{}/v1/inferences", worker.url), None).await;
@@ -672,6 +732,79 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 	let (status, again) = http_json("POST", &url, Some(json!({ "prompt": PROMPT }))).await;
 	assert_eq!(status, 409, "{again}");
 	assert_eq!(again["error"]["code"], "already_served");
+
+	// The batched path: Alice prepays credit and signs vouchers for Ferdie
+	// (one raw, one raising the cap as a wallet signs); two prompts are
+	// served against them and settled together in one batch.
+	let credit = 2 * OPEN;
+	let deposit = dynamic::tx("Attribution", "deposit_credit", (credit,));
+	submit_finalized(&node.client, &deposit, &alice).await;
+	let genesis = node.client.genesis_hash().0;
+	let expires_at = node.finalized_number().await.unwrap() as u32 + 300;
+	let first_cap = OPEN;
+	let voucher = signed_voucher(&alice, &ferdie, model, expires_at, first_cap, false, &genesis);
+	let vouchered = format!("{}/v1/vouchered", worker.url);
+	let ask = |voucher: &Json| json!({ "model": model, "prompt": PROMPT, "voucher": voucher });
+
+	let mut forged = voucher.clone();
+	forged["cumulative_fee_cap"] = json!((10 * OPEN).to_string());
+	let (status, refusal) = http_json("POST", &vouchered, Some(ask(&forged))).await;
+	assert_eq!(status, 403, "{refusal}");
+	assert_eq!(refusal["error"]["code"], "bad_voucher_signature");
+	let stingy = signed_voucher(&alice, &ferdie, model, expires_at + 1, 1, false, &genesis);
+	let (status, refusal) = http_json("POST", &vouchered, Some(ask(&stingy))).await;
+	assert_eq!(status, 402, "{refusal}");
+	assert_eq!(refusal["error"]["code"], "voucher_cap_reached");
+	let for_bob = signed_voucher(&alice, &bob, model, expires_at, first_cap, false, &genesis);
+	let (status, refusal) = http_json("POST", &vouchered, Some(ask(&for_bob))).await;
+	assert_eq!(status, 403, "{refusal}");
+	assert_eq!(refusal["error"]["code"], "voucher_for_another_worker");
+
+	let (status, first) = http_json("POST", &vouchered, Some(ask(&voucher))).await;
+	assert_eq!(status, 200, "{first}\n{}", worker.log_tail());
+	assert_eq!(
+		first["output"], served["output"],
+		"greedy: the same answer as the on-chain request"
+	);
+	let raised = signed_voucher(&alice, &ferdie, model, expires_at, 2 * first_cap, true, &genesis);
+	let (status, second_paid) = http_json("POST", &vouchered, Some(ask(&raised))).await;
+	assert_eq!(status, 200, "{second_paid}\n{}", worker.log_tail());
+	let plancks = |value: &Json| -> u128 { value.as_str().and_then(|v| v.parse().ok()).unwrap() };
+	let batch_fee = plancks(&first["fee"]) + plancks(&second_paid["fee"]);
+	assert_eq!(plancks(&second_paid["channel_charged"]), batch_fee);
+	let (status, record) = http_json("GET", &format!("{vouchered}/{}", first["seq"]), None).await;
+	assert_eq!(status, 200, "{record}");
+	assert_eq!(record["prompt"], PROMPT);
+
+	let batch = tokio::time::timeout(Duration::from_secs(120), async {
+		loop {
+			let at = node.client.at_current_block().await.unwrap();
+			let record: Option<BatchRoot> = fetch(&at, "Attribution", "BatchRoots", (0u64,)).await;
+			if let Some(record) = record {
+				return (record, at);
+			}
+			tokio::time::sleep(Duration::from_secs(1)).await;
+		}
+	})
+	.await
+	.unwrap_or_else(|_| panic!("the worker settles a batch:\n{}", worker.log_tail()));
+	let (batch, at) = batch;
+	assert_eq!(batch.worker, id(&ferdie));
+	assert_eq!((batch.inferences, batch.users, batch.fee), (2, 1, batch_fee));
+	let left: Option<CreditAccount> = fetch(&at, "Attribution", "Credits", (id(&alice),)).await;
+	assert_eq!(left.map(|credit| credit.balance), Some(credit - batch_fee));
+	let channel: Option<ChannelRecord> = fetch(
+		&at,
+		"Attribution",
+		"Channels",
+		(id(&alice), id(&ferdie), model, expires_at),
+	)
+	.await;
+	assert_eq!(channel.map(|channel| channel.spent), Some(batch_fee));
+	let (status, pending) = http_json("GET", &vouchered, None).await;
+	assert_eq!(status, 200, "{pending}");
+	assert_eq!(pending["pending"], json!([]), "nothing left to settle");
+	println!("batch 0: 2 inferences, fee {batch_fee}, Alice's credit left {}", credit - batch_fee);
 
 	// The challenge windows pass; both inferences settle into the ledger.
 	let settled = tokio::time::timeout(Duration::from_secs(120), async {

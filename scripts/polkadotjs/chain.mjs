@@ -1,5 +1,8 @@
-// What the polkadot.js scripts share: submitting a transaction and reading
-// its events.
+// What the polkadot.js scripts share: submitting a transaction, reading its
+// events, signing a voucher for a worker.
+
+import { bnToU8a, stringToU8a, u8aConcat, u8aToHex, u8aWrapBytes } from '@polkadot/util';
+import { decodeAddress } from '@polkadot/util-crypto';
 
 // Signs and submits `tx`, resolves with its events once its block is
 // finalized, rejects with the module error's name when it fails.
@@ -29,4 +32,33 @@ export function findEvent(events, section, method) {
     throw new Error(`no ${section}.${method} event`);
   }
   return found.event;
+}
+
+// `pair`'s voucher letting `worker` charge its prepaid credit up to `cap`
+// plancks in all for inferences on `model`, until block `expiresAt`, as
+// the worker's `POST /v1/vouchered` takes it. The signed payload is
+// `openledger/voucher/v1`, the genesis hash, then the SCALE-encoded voucher
+// (user, worker, model u32 LE, expiry u32 LE, cap u128 LE). `wallet` form
+// signs it wrapped in <Bytes>…</Bytes>, as a browser extension's signRaw
+// does; `raw` signs it as it is.
+export function signVoucher(api, pair, { worker, model, expiresAt, cap, form = 'wallet' }) {
+  const payload = u8aConcat(
+    stringToU8a('openledger/voucher/v1'),
+    api.genesisHash.toU8a(),
+    decodeAddress(pair.address),
+    decodeAddress(worker),
+    bnToU8a(model, { bitLength: 32, isLe: true }),
+    bnToU8a(expiresAt, { bitLength: 32, isLe: true }),
+    bnToU8a(cap, { bitLength: 128, isLe: true }),
+  );
+  const message = form === 'wallet' ? u8aWrapBytes(payload) : payload;
+  return {
+    user: pair.address,
+    worker,
+    model,
+    expires_at: expiresAt,
+    cumulative_fee_cap: cap.toString(),
+    signature: u8aToHex(pair.sign(message)),
+    form,
+  };
 }

@@ -17,6 +17,11 @@
 //     //Alice pays for an inference on chain, sends the prompt to the worker,
 //     prints the answer and its attribution, waits for the receipt to
 //     settle and prints what each contributor was credited.
+//   node scripts/polkadotjs/demo.mjs ask --prepaid --model ID … "prompt"
+//     The batched path instead: //Alice prepays credit (once), signs a
+//     voucher for the worker as a browser wallet signs raw bytes, sends it
+//     with the prompt; the worker answers at once and settles its charges
+//     in a batch a few blocks later, which credits the contributors.
 //
 // Each transaction waits for finalization; a failed one ends the script with
 // the chain's error named.
@@ -26,7 +31,7 @@ import { Keyring } from '@polkadot/keyring';
 import { stringToU8a } from '@polkadot/util';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import { parseArgs } from 'node:util';
-import { findEvent, submit } from './chain.mjs';
+import { findEvent, signVoucher, submit } from './chain.mjs';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -39,6 +44,7 @@ const { values: args, positionals } = parseArgs({
     'worker-url': { type: 'string', default: 'http://127.0.0.1:8100' },
     worker: { type: 'string', default: '//Ferdie' },
     'max-tokens': { type: 'string', default: '24' },
+    prepaid: { type: 'boolean', default: false },
   },
 });
 
@@ -175,35 +181,89 @@ async function ask(api, keyring) {
     before.set(who, (await api.query.rewards.claimable(who)).toBigInt());
   }
 
-  const request = api.tx.attribution.requestInference(model, worker.address, blake2AsHex(prompt), 5n * OPEN);
-  const { events } = await submit(api, request, alice);
-  const id = eventData(events, 'attribution', 'InferenceRequested').id.toNumber();
-  console.log(`inference ${id} requested by //Alice from ${args.worker}, holding up to 5 OPEN`);
-
-  const response = await fetch(`${args['worker-url']}/v1/inferences/${id}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ prompt, max_tokens: Number(args['max-tokens']) }),
-  });
-  const served = await response.json();
-  if (!response.ok) {
-    throw new Error(`the worker refused: ${response.status} ${JSON.stringify(served)}`);
-  }
-  console.log(`answer: ${prompt}${served.output}`);
-  console.log(`fee ${formatOpen(served.fee)} for ${served.tokens_in} + ${served.tokens_out} tokens; receipt settles at block ${served.settle_at}`);
+  const served = args.prepaid
+    ? await askPrepaid(api, alice, worker, model, prompt)
+    : await askOnChain(api, alice, worker, model, prompt);
   for (const { contribution, ppm } of served.scores) {
     const who = contributors.get(contribution);
     console.log(`  contribution #${contribution} (${names.get(who) ?? who}): ${(ppm / 10_000).toFixed(2)} % of the influence`);
   }
-
-  console.log('waiting for the challenge window to pass ...');
-  while ((await api.query.attribution.inferences(id)).isSome) {
-    await sleep(2000);
-  }
+  await served.settled();
   for (const [who, was] of before) {
     const now = (await api.query.rewards.claimable(who)).toBigInt();
     console.log(`  ${names.get(who) ?? who}: credited ${formatOpen(now - was)} (claimable ${formatOpen(now)})`);
   }
+}
+
+async function postJson(url, body) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json();
+  if (!response.ok) {
+    throw new Error(`the worker refused: ${response.status} ${JSON.stringify(answer)}`);
+  }
+  return answer;
+}
+
+// Pays through an on-chain request holding up to 5 OPEN; settles after the
+// challenge window.
+async function askOnChain(api, alice, worker, model, prompt) {
+  const request = api.tx.attribution.requestInference(model, worker.address, blake2AsHex(prompt), 5n * OPEN);
+  const { events } = await submit(api, request, alice);
+  const id = eventData(events, 'attribution', 'InferenceRequested').id.toNumber();
+  console.log(`inference ${id} requested by //Alice from ${args.worker}, holding up to 5 OPEN`);
+  const served = await postJson(`${args['worker-url']}/v1/inferences/${id}`, {
+    prompt,
+    max_tokens: Number(args['max-tokens']),
+  });
+  console.log(`answer: ${prompt}${served.output}`);
+  console.log(`fee ${formatOpen(served.fee)} for ${served.tokens_in} + ${served.tokens_out} tokens; receipt settles at block ${served.settle_at}`);
+  served.settled = async () => {
+    console.log('waiting for the challenge window to pass ...');
+    while ((await api.query.attribution.inferences(id)).isSome) {
+      await sleep(2000);
+    }
+  };
+  return served;
+}
+
+// Pays with a voucher against prepaid credit; settles in the worker's next
+// batch.
+async function askPrepaid(api, alice, worker, model, prompt) {
+  const credit = await api.query.attribution.credits(alice.address);
+  if (credit.isNone || credit.unwrap().balance.toBigInt() < OPEN) {
+    await submit(api, api.tx.attribution.depositCredit(2n * OPEN), alice);
+    console.log('//Alice prepaid 2 OPEN of credit');
+  }
+  const head = await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead());
+  const expiresAt = head.number.toNumber() + 600;
+  const voucher = signVoucher(api, alice, { worker: worker.address, model, expiresAt, cap: OPEN, form: 'wallet' });
+  console.log(`//Alice signed a voucher: ${args.worker} may charge up to 1 OPEN until block ${expiresAt}`);
+  const served = await postJson(`${args['worker-url']}/v1/vouchered`, {
+    model,
+    prompt,
+    max_tokens: Number(args['max-tokens']),
+    voucher,
+  });
+  console.log(`answer: ${prompt}${served.output}`);
+  console.log(`fee ${formatOpen(served.fee)} for ${served.tokens_in} + ${served.tokens_out} tokens, charged to the voucher; the worker settles it by block ${served.settle_by}`);
+  served.settled = async () => {
+    console.log('waiting for the worker to settle its batch ...');
+    for (;;) {
+      const summary = await (await fetch(`${args['worker-url']}/v1/vouchered`)).json();
+      const open = summary.pending.some(({ seq }) => seq === served.seq);
+      if (!open) {
+        break;
+      }
+      await sleep(2000);
+    }
+    const left = (await api.query.attribution.credits(alice.address)).unwrap().balance.toBigInt();
+    console.log(`  //Alice's prepaid credit left: ${formatOpen(left)}`);
+  };
+  return served;
 }
 
 async function main() {
@@ -218,7 +278,7 @@ async function main() {
   } else if (command === 'ask') {
     await ask(api, keyring);
   } else {
-    throw new Error('usage: demo.mjs setup | wait-approved --model ID | ask --model ID "prompt"');
+    throw new Error('usage: demo.mjs setup | wait-approved --model ID | ask [--prepaid] --model ID "prompt"');
   }
   await api.disconnect();
 }
