@@ -59,7 +59,7 @@ say "demo: datanet, contributions, base model, proposal and votes"
 weights_hash="0x$(b2sum -l 256 "$model" | cut -d' ' -f1)"
 ids="$($demo setup --blobs "http://127.0.0.1:$api_port" --weights-hash "$weights_hash")"
 model_id="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["model"])' "$ids")"
-datanet="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(f"{d[\"datanet\"]}:{d[\"version\"]}")' "$ids")"
+datanet="$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("%d:%d" % (d["datanet"], d["version"]))' "$ids")"
 
 say "ModelFactory: training a LoRA adapter on datanet version $datanet while the vote runs"
 RUST_LOG=warn "$worker_bin" train --model "$model" --datanet-version "$datanet" \

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use openledger_inference_worker::attribution::gradient::{
-	build_index, AttributionIndex, ProjectionParams, TrainingCheckpoint,
+	build_index, AttributionIndex, LoraGradients, ProjectionParams, TrainingCheckpoint,
 };
 use openledger_inference_worker::attribution::proof::scores_to_ppm;
 use openledger_inference_worker::attribution::span::SpanIndex;
@@ -391,6 +391,10 @@ fn main() {
 	let (mut span, mut tracin, mut datainf) =
 		(Recall::default(), Recall::default(), Recall::default());
 	let mut generation = Duration::ZERO;
+	// Where the gradient query's time goes: the backward pass, the
+	// projection, and (per scoring) the dot products with the index.
+	let (mut backward, mut projecting, mut scoring) =
+		(Duration::ZERO, Duration::ZERO, Duration::ZERO);
 	let mut exact_answers = 0;
 	for item in items.iter().filter(|item| item.kind == Kind::Owned) {
 		let (prompt, object) = item.example.tokens.split_at(item.prompt_len);
@@ -411,12 +415,22 @@ fn main() {
 			.query(&model, adapter, prompt, &output)
 			.expect("gradient query");
 		let query_time = timing.elapsed();
+		let timing = Instant::now();
+		let gradient = LoraGradients::new(&model, adapter)
+			.and_then(|gradients| gradients.of_continuation(prompt, &output))
+			.expect("query gradient");
+		backward += timing.elapsed();
+		let timing = Instant::now();
+		let projected = gradient_index.params().project_quantized(&gradient);
+		projecting += timing.elapsed();
+		assert_eq!(projected, query, "the parts make the query");
 		for (recall, lambda_fp) in [(&mut tracin, 0), (&mut datainf, DATAINF_LAMBDA_FP)] {
 			let timing = Instant::now();
 			let scores = gradient_index
 				.score_query(&query, lambda_fp)
 				.expect("gradient scores");
 			let _receipt = scores_to_ppm(&scores, MAX_SCORES);
+			scoring += timing.elapsed();
 			recall.time += query_time + timing.elapsed();
 			recall.record(item.example.contribution, &scores);
 		}
@@ -425,6 +439,20 @@ fn main() {
 	println!(
 		"{queries} queries; the adapter answered {exact_answers} of them exactly; generation {:.3} ms per query ({OBJECT_LEN} tokens)",
 		generation.as_secs_f64() * 1e3 / queries.max(1) as f64
+	);
+	let per_query = |time: Duration, each: usize| time.as_secs_f64() * 1e3 / each.max(1) as f64;
+	println!(
+		"gradient query: backward pass {:.3} ms, projection of {} numbers to {} {:.3} ms, scoring against {} examples {:.3} ms",
+		per_query(backward, queries),
+		gradient_index
+			.layout()
+			.iter()
+			.map(|block| (block.rank * (block.in_dim + block.out_dim)) as usize)
+			.sum::<usize>(),
+		PROJECTION.dim,
+		per_query(projecting, queries),
+		gradient_index.entries().len(),
+		per_query(scoring, 2 * queries)
 	);
 
 	let mislabelled: Vec<bool> = items

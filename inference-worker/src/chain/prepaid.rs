@@ -158,8 +158,8 @@ impl ChainWorker {
 			.get(&model)
 			.cloned()
 			.ok_or(ServeError::ModelNotServed(model))?;
-		self.check_voucher(&voucher, model).await?;
 		let now = self.chain.finalized_number().await?;
+		self.check_voucher(&voucher, model, now)?;
 		let deployed = self
 			.chain
 			.current_adapter(model)
@@ -181,20 +181,24 @@ impl ChainWorker {
 			per_1k_output: pricing.per_1k_output,
 		};
 
-		let mut ledger = self.prepaid.ledger.lock().await;
-		let channel = voucher.channel();
+		// Read under the ledger's lock: a batch landing meanwhile moves its
+		// charges from the ledger to the chain only once the lock is free,
+		// so they are counted at least once. (Serving is one at a time, so no
+		// other charge comes in before this one is recorded.)
+		let ledger = self.prepaid.ledger.lock().await;
 		let on_chain = self
 			.chain
 			.channel_spent(&voucher.user, model, voucher.expires_at)
 			.await?;
-		let charged = on_chain.saturating_add(ledger.owed_on(&channel));
+		let charged = on_chain.saturating_add(ledger.owed_on(&voucher.channel()));
 		let room = voucher.cumulative_fee_cap.saturating_sub(charged);
 		let credit = self.chain.credit(&voucher.user).await?;
 		let available = credit
 			.spendable()
 			.saturating_sub(ledger.owed_by(&voucher.user.0));
-
 		let seq = ledger.next_seq();
+		drop(ledger);
+
 		let engine = |reason: String| ServeError::Engine { id: seq, reason };
 		let prompt_tokens = self
 			.tokenizer
@@ -251,7 +255,7 @@ impl ChainWorker {
 			.iter()
 			.map(|(ContributionId(id), ppm)| (*id, *ppm))
 			.collect();
-		ledger.record(LedgerEntry::Served(Charge {
+		self.prepaid.ledger.lock().await.record(LedgerEntry::Served(Charge {
 			seq,
 			voucher: voucher.clone(),
 			fee,
@@ -286,7 +290,7 @@ impl ChainWorker {
 
 	/// The checks the chain will make of `voucher` when it settles, and
 	/// that it leaves time to settle.
-	async fn check_voucher(&self, voucher: &SignedVoucher, model: u32) -> Result<(), ServeError> {
+	fn check_voucher(&self, voucher: &SignedVoucher, model: u32, now: u32) -> Result<(), ServeError> {
 		let this = self.chain.account();
 		if voucher.worker != *this {
 			return Err(ServeError::VoucherForAnotherWorker {
@@ -306,7 +310,6 @@ impl ChainWorker {
 				form: voucher.form,
 			});
 		}
-		let now = self.chain.finalized_number().await?;
 		let earliest = now
 			.saturating_add(self.config.batch_every)
 			.saturating_add(3 * SETTLE_MARGIN);

@@ -31,7 +31,7 @@ use openledger_primitives::Hash;
 use tokio::sync::Mutex;
 
 use super::service::{check_adapter, ReceiptRecord, ServeError};
-use super::{Chain, ChainError, ChallengeOpened, InferenceStatus};
+use super::{Chain, ChainError, ChallengeOpened, InferenceStatus, OnChainInference};
 use crate::attribution::receipt::{generate_greedily, AttributedAdapter};
 use crate::engine::tokenizer::TextTokenizer;
 use crate::engine::Llama;
@@ -127,10 +127,18 @@ impl Verifier {
 	/// model this verifier holds no adapter for, or for an adapter other
 	/// than the one it holds.
 	pub async fn recompute(&self, id: u64) -> Result<Option<Recomputed>, VerifyError> {
-		let _busy = self.busy.lock().await;
 		let Some(inference) = self.chain.inference(id).await? else {
 			return Err(VerifyError::NoReceipt(id));
 		};
+		self.recompute_inference(id, inference).await
+	}
+
+	async fn recompute_inference(
+		&self,
+		id: u64,
+		inference: OnChainInference,
+	) -> Result<Option<Recomputed>, VerifyError> {
+		let _busy = self.busy.lock().await;
 		let Some(adapter) = self.adapters.get(&inference.model).cloned() else {
 			return Ok(None);
 		};
@@ -188,7 +196,7 @@ impl Verifier {
 		if inference.worker == *self.chain.account() {
 			return Ok(None);
 		}
-		let Some(recomputed) = self.recompute(id).await? else {
+		let Some(recomputed) = self.recompute_inference(id, inference).await? else {
 			return Ok(None);
 		};
 		if recomputed.matches() {
