@@ -16,15 +16,22 @@
 //! - time per inference: greedy generation through the serving engine's KV
 //!   cache vs span and gradient attribution of its output (goal ≤ 1×);
 //! - span at datanet scale: building the index over a million tokens and
-//!   attributing a 256-token output against it.
+//!   attributing a 256-token output against it;
+//! - the same time per inference on SmolLM2-135M (`$OPENLEDGER_MODEL` or
+//!   `~/.cache/openledger/models/`, see `scripts/fetch-model.sh`; skipped
+//!   without it), where generation is paid per token as in real serving:
+//!   greedy answers with a rank-8 q/k/v/o adapter vs gradient attribution
+//!   of those answers against an index of real size.
 //!
 //! Run with `cargo bench -p openledger-inference-worker --bench attribution_eval`.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use codec::{Decode, Encode};
 use openledger_inference_worker::attribution::gradient::{
-	build_index, AttributionIndex, LoraGradients, ProjectionParams, TrainingCheckpoint,
+	build_index, AttributionIndex, CheckpointGradient, IndexEntry, LoraGradients,
+	ProjectionParams, TrainingCheckpoint,
 };
 use openledger_inference_worker::attribution::proof::scores_to_ppm;
 use openledger_inference_worker::attribution::span::SpanIndex;
@@ -335,7 +342,114 @@ fn span_at_scale() {
 	);
 }
 
+fn smollm2_path() -> Option<std::path::PathBuf> {
+	if let Ok(path) = std::env::var("OPENLEDGER_MODEL") {
+		return Some(path.into());
+	}
+	let home = std::env::var("HOME").ok()?;
+	let path = std::path::PathBuf::from(home)
+		.join(".cache/openledger/models/SmolLM2-135M-Instruct.Q4_1.gguf");
+	path.exists().then_some(path)
+}
+
+/// Generation vs gradient attribution on SmolLM2: `SMOLLM2_QUERIES` prompts
+/// of `SMOLLM2_PROMPT` tokens answered with `SMOLLM2_OUTPUT` tokens, each
+/// answer attributed against an index of `SMOLLM2_EXAMPLES` examples at
+/// `SMOLLM2_CHECKPOINTS` checkpoints (the index is random data of the right
+/// shape: scoring costs the same whatever the numbers are).
+fn smollm2_timing() {
+	const SMOLLM2_QUERIES: usize = 4;
+	const SMOLLM2_PROMPT: usize = 16;
+	const SMOLLM2_OUTPUT: usize = 32;
+	const SMOLLM2_EXAMPLES: usize = 2_000;
+	const SMOLLM2_CHECKPOINTS: usize = 3;
+	let Some(path) = smollm2_path() else {
+		println!("SmolLM2 timing skipped: no model (scripts/fetch-model.sh)");
+		return;
+	};
+	let model = Llama::load(&path, &LoadOptions::default()).expect("load SmolLM2");
+	let config = model.config().clone();
+	let mut spec = fixtures::AdapterSpec::new(8, SEED, "SmolLM2-135M-Instruct");
+	spec.targets = vec![LoraTarget::Q, LoraTarget::K, LoraTarget::V, LoraTarget::O];
+	let adapter = fixtures::random_lora(&config, &spec).expect("random adapter");
+	let mut rng = StdRng::seed_from_u64(SEED);
+	let mut tokens = |len: usize| -> Vec<u32> {
+		(0..len)
+			.map(|_| rng.random_range(FIRST_TOKEN..config.vocab_size as u32))
+			.collect()
+	};
+	let examples: Vec<Example> = (0..2)
+		.map(|i| Example {
+			contribution: ContributionId(i),
+			tokens: tokens(SMOLLM2_PROMPT + SMOLLM2_OUTPUT),
+		})
+		.collect();
+	let checkpoint = [TrainingCheckpoint {
+		lr: 1e-3,
+		lora: &adapter,
+	}];
+	let small = build_index(&model, &checkpoint, &examples, PROJECTION).expect("SmolLM2 index");
+	let dim = small.params().dim as usize;
+	let mut index_rng = StdRng::seed_from_u64(SEED + 1);
+	let entries: Vec<IndexEntry> = (0..SMOLLM2_EXAMPLES)
+		.map(|example| IndexEntry {
+			contribution: ContributionId(example as u64 / 4),
+			tokens_hash: [0; 32],
+			checkpoints: (0..SMOLLM2_CHECKPOINTS)
+				.map(|_| CheckpointGradient {
+					lr_fp: 1 << 22,
+					projected: (0..dim)
+						.map(|_| index_rng.random_range(-1 << 16..1 << 16))
+						.collect(),
+				})
+				.collect(),
+		})
+		.collect();
+	// The index's own encoding, with the entries replaced.
+	let encoded = (small.params(), small.layout().to_vec(), entries).encode();
+	let index = AttributionIndex::decode(&mut encoded.as_slice()).expect("synthetic index");
+	let (mut generation, mut backward, mut projecting, mut scoring) =
+		(Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
+	for _ in 0..SMOLLM2_QUERIES {
+		let prompt = tokens(SMOLLM2_PROMPT);
+		let timing = Instant::now();
+		let output = generate(&model, &adapter, &prompt, SMOLLM2_OUTPUT);
+		generation += timing.elapsed();
+		let timing = Instant::now();
+		let gradient = LoraGradients::new(&model, &adapter)
+			.and_then(|gradients| gradients.of_continuation(&prompt, &output))
+			.expect("query gradient");
+		backward += timing.elapsed();
+		let timing = Instant::now();
+		let query = index.params().project_quantized(&gradient);
+		projecting += timing.elapsed();
+		let timing = Instant::now();
+		let scores = index
+			.score_query(&query, DATAINF_LAMBDA_FP)
+			.expect("gradient scores");
+		let _receipt = scores_to_ppm(&scores, MAX_SCORES);
+		scoring += timing.elapsed();
+	}
+	let ms = |time: Duration| time.as_secs_f64() * 1e3 / SMOLLM2_QUERIES as f64;
+	let attribution = backward + projecting + scoring;
+	println!(
+		"SmolLM2-135M ({} LoRA numbers, rank 8 on q/k/v/o): generation {:.1} ms per answer ({SMOLLM2_OUTPUT} tokens after {SMOLLM2_PROMPT}); gradient attribution {:.1} ms = backward pass {:.1} + projection {:.1} + scoring against {SMOLLM2_EXAMPLES} examples × {SMOLLM2_CHECKPOINTS} checkpoints {:.1}; {:.2}× generation",
+		index
+			.layout()
+			.iter()
+			.map(|block| (block.rank * (block.in_dim + block.out_dim)) as usize)
+			.sum::<usize>(),
+		ms(generation),
+		ms(attribution),
+		ms(backward),
+		ms(projecting),
+		ms(scoring),
+		attribution.as_secs_f64() / generation.as_secs_f64(),
+	);
+}
+
 fn main() {
+	openledger_inference_worker::engine::prefer_engine_threads();
 	let started = Instant::now();
 	let dir = tempfile::tempdir().expect("temporary directory");
 	let model = tiny_model(dir.path());
@@ -475,5 +589,6 @@ fn main() {
 		items.len()
 	);
 	span_at_scale();
+	smollm2_timing();
 	println!("total {:.1} s", started.elapsed().as_secs_f64());
 }

@@ -5,7 +5,8 @@
 //! # File format
 //!
 //! [`INDEX_FILE_NAME`] holds the 8 bytes `OLGRADIX`, a format version byte
-//! (1), then the SCALE encoding of [`AttributionIndex`]:
+//! (2: projections by the sparse sign matrix of [`super::projection`]; version
+//! 1 used a dense one and is refused), then the SCALE encoding of [`AttributionIndex`]:
 //!
 //! | field | SCALE type |
 //! | --- | --- |
@@ -45,7 +46,7 @@ pub const INDEX_FILE_NAME: &str = "attribution_index.scale";
 pub const LR_FRAC_BITS: u32 = 32;
 
 const MAGIC: &[u8; 8] = b"OLGRADIX";
-const FORMAT_VERSION: u8 = 1;
+const FORMAT_VERSION: u8 = 2;
 
 /// One example's projected gradient at one checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]

@@ -10,8 +10,9 @@
 //! weights after an epoch, with the learning rate `η_c` of that epoch) and
 //! every example `i`, the gradient `g_{c,i}` of the example's mean
 //! next-token loss with respect to every LoRA parameter is projected by a
-//! fixed random matrix `P` (`D × N`, Rademacher `±1/√D`, generated on the fly
-//! from a seed, see [`projection`]) and quantized to `q_{c,i}`, integers with
+//! fixed random matrix `P` (`D × N`, a sparse sign matrix with a few
+//! `±1/√s` entries per column, generated on the fly from a seed, see
+//! [`projection`]) and quantized to `q_{c,i}`, integers with
 //! `frac_bits` fractional bits. The [`AttributionIndex`] keeps, per example,
 //! its contribution, a hash of its tokens and `(η_c, q_{c,i})` per
 //! checkpoint; it is written next to the adapter
@@ -38,8 +39,7 @@
 //!   calling thread, and its parallel element-wise maps split by element;
 //! - the engine's int8 and quantized matmuls split by output columns too;
 //! - autograd visits the graph in an order fixed by its structure;
-//! - the projection sums each output row in a fixed order, whichever thread
-//!   computes it.
+//! - the projection runs on the calling thread in a fixed order.
 //!
 //! The tests check this by computing an index and scores in rayon pools of
 //! one and two threads. Different CPU instruction sets (AVX-512 vs AVX2, FMA

@@ -1,22 +1,25 @@
 //! The random projection of a flattened LoRA gradient to `dim` numbers, and
 //! their fixed-point form.
 //!
-//! The projection matrix `P` (`dim × N`) has entries `±1/√dim`. Nothing of it
-//! is stored: the sign of `P[r][j]` is bit `j mod 64` of
-//! [`sign_word`]`(seed, r, j / 64)` (a set bit means minus), so a worker, a
-//! verifier or a test anywhere regenerates the same matrix from the seed.
+//! The projection matrix `P` (`dim × N`) is a sparse sign matrix (a sparse
+//! Johnson–Lindenstrauss transform, as in CountSketch): every input `j` has
+//! [`COPIES`] nonzero entries `±1/√COPIES` in its column, at rows drawn from
+//! the seed, so projecting costs `COPIES` additions per input instead of
+//! `dim`. Inner products are preserved in expectation, as with a dense sign
+//! matrix. Nothing of `P` is stored: input `j`'s copies `2p` and `2p + 1` come
+//! from the two 32-bit halves (low half first) of [`sketch_word`]`(seed, p,
+//! j)`; a half `h` adds the input to row `((h >> 1) · dim) >> 31`, negated
+//! when bit 0 of `h` is set. Two copies may land on the same row; both are
+//! added.
 //!
-//! Row `r` of the projection is summed in a fixed order: eight running f64
-//! sums, sum `l` taking the terms `j ≡ l (mod 8)` in increasing `j`, then
-//! added as `((0 + s₀) + s₁) + … + s₇` and divided by `√dim`. Rows are
-//! independent, so computing them on any number of threads gives the same
-//! bits.
+//! The sums are f64, taken in a fixed order: inputs in increasing `j`, each
+//! input's copies in increasing order; each row is then divided by
+//! `√COPIES`. A worker, a verifier or a test anywhere gets the same bits.
 //!
 //! A projected value `p` becomes the integer `round(p · 2^frac_bits)`
 //! (halves away from zero), saturated to the `i32` range.
 
 use codec::{Decode, Encode};
-use rayon::prelude::*;
 
 use super::{GradientError, Result};
 
@@ -28,11 +31,11 @@ pub const MAX_FRAC_BITS: u8 = 30;
 /// Most output dimensions of a projection.
 pub const MAX_DIM: u32 = 1 << 16;
 
-/// Inputs covered by one [`sign_word`].
-const SIGNS_PER_WORD: usize = 64;
+/// Nonzero entries in each column of the projection matrix.
+pub const COPIES: usize = 8;
 
-/// Independent running sums per row (lets the compiler vectorize the row).
-const LANES: usize = 8;
+/// Copies drawn from one [`sketch_word`]: one per 32-bit half.
+const COPIES_PER_WORD: usize = 2;
 
 /// What fixes a projection and its fixed-point format. The seed and
 /// `frac_bits` go into the receipt's proof commitment.
@@ -66,13 +69,26 @@ impl ProjectionParams {
 
 	/// `P·gradient`, `dim` values.
 	pub fn project(&self, gradient: &[f32]) -> Vec<f64> {
-		let scale = f64::from(self.dim).sqrt();
-		// Widened once rather than once per row.
-		let gradient: Vec<f64> = gradient.iter().map(|&g| f64::from(g)).collect();
-		(0..self.dim)
-			.into_par_iter()
-			.map(|row| project_row(self.seed, row, &gradient) / scale)
-			.collect()
+		let dim = u64::from(self.dim);
+		let keys: [u64; COPIES / COPIES_PER_WORD] = std::array::from_fn(|pair| pair_key(self.seed, pair));
+		let mut rows = vec![0f64; self.dim as usize];
+		for (input, &value) in gradient.iter().enumerate() {
+			let value = f64::from(value);
+			for key in keys {
+				let word = sketch_word_from_key(key, input as u64);
+				for half in [word as u32, (word >> 32) as u32] {
+					let row = ((u64::from(half >> 1) * dim) >> 31) as usize;
+					// Bit 0 set: minus. Flipping the sign bit is exact negation.
+					let signed = f64::from_bits(value.to_bits() ^ (u64::from(half & 1) << 63));
+					if let Some(sum) = rows.get_mut(row) {
+						*sum += signed;
+					}
+				}
+			}
+		}
+		let scale = (COPIES as f64).sqrt();
+		rows.iter_mut().for_each(|sum| *sum /= scale);
+		rows
 	}
 
 	/// `round(p · 2^frac_bits)` for each value, saturated to `i32`.
@@ -99,47 +115,20 @@ fn mix(mut z: u64) -> u64 {
 /// SplitMix64's increment, the golden ratio in 64 bits.
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// The signs of `P[row][64·block .. 64·block + 64]`, bit `b` for input
-/// `64·block + b` (set = minus):
-/// `mix(mix(seed + γ·(row + 1)) + γ·(block + 1))` with wrapping arithmetic,
+/// The word that places copies `2·pair` and `2·pair + 1` of input `input`
+/// (see the module docs):
+/// `mix(mix(seed + γ·(pair + 1)) + γ·(input + 1))` with wrapping arithmetic,
 /// `γ` = `0x9E3779B97F4A7C15` and `mix` SplitMix64's finalizer.
-pub fn sign_word(seed: u64, row: u32, block: u64) -> u64 {
-	let row_key = mix(seed.wrapping_add(GOLDEN_GAMMA.wrapping_mul(u64::from(row) + 1)));
-	mix(row_key.wrapping_add(GOLDEN_GAMMA.wrapping_mul(block.wrapping_add(1))))
+pub fn sketch_word(seed: u64, pair: usize, input: u64) -> u64 {
+	sketch_word_from_key(pair_key(seed, pair), input)
 }
 
-/// `Σⱼ ±gradient[j]` with row `row`'s signs, unscaled, in the documented order.
-fn project_row(seed: u64, row: u32, gradient: &[f64]) -> f64 {
-	let mut lanes = [0f64; LANES];
-	for (block, inputs) in gradient.chunks(SIGNS_PER_WORD).enumerate() {
-		let signs = sign_word(seed, row, block as u64);
-		let (groups, rest) = inputs.as_chunks::<LANES>();
-		for (group, values) in groups.iter().enumerate() {
-			add_signed_group(&mut lanes, values, signs >> (group * LANES));
-		}
-		let shift = groups.len() * LANES;
-		for ((acc, &value), lane) in lanes.iter_mut().zip(rest).zip(0..) {
-			*acc += signed(value, signs >> shift >> lane);
-		}
-	}
-	lanes.iter().fold(0.0, |sum, lane| sum + lane)
+fn pair_key(seed: u64, pair: usize) -> u64 {
+	mix(seed.wrapping_add(GOLDEN_GAMMA.wrapping_mul(pair as u64 + 1)))
 }
 
-/// `lanes[l] += ±values[l]` for one full group of [`LANES`] inputs, the
-/// sign of lane `l` in bit `l` of `signs`. A fixed-width loop the compiler
-/// turns into vector instructions; each lane still adds in input order.
-#[inline(always)]
-fn add_signed_group(lanes: &mut [f64; LANES], values: &[f64; LANES], signs: u64) {
-	for ((acc, &value), lane) in lanes.iter_mut().zip(values).zip(0..) {
-		*acc += signed(value, signs >> lane);
-	}
-}
-
-/// `value`, negated when bit 0 of `sign` is set (flipping the sign bit,
-/// exactly as negation does).
-#[inline(always)]
-fn signed(value: f64, sign: u64) -> f64 {
-	f64::from_bits(value.to_bits() ^ ((sign & 1) << 63))
+fn sketch_word_from_key(key: u64, input: u64) -> u64 {
+	mix(key.wrapping_add(GOLDEN_GAMMA.wrapping_mul(input.wrapping_add(1))))
 }
 
 #[cfg(test)]
@@ -155,35 +144,53 @@ mod tests {
 	}
 
 	#[test]
-	fn signs_are_balanced_and_depend_on_every_key() {
-		let ones: u32 = (0..1000).map(|b| sign_word(1, 0, b).count_ones()).sum();
+	fn words_are_balanced_and_depend_on_every_key() {
+		let ones: u32 = (0..1000).map(|j| sketch_word(1, 0, j).count_ones()).sum();
 		let fraction = f64::from(ones) / 64_000.0;
 		assert!((fraction - 0.5).abs() < 0.01, "{fraction}");
-		assert_ne!(sign_word(1, 0, 0), sign_word(2, 0, 0));
-		assert_ne!(sign_word(1, 0, 0), sign_word(1, 1, 0));
-		assert_ne!(sign_word(1, 0, 0), sign_word(1, 0, 1));
+		assert_ne!(sketch_word(1, 0, 0), sketch_word(2, 0, 0));
+		assert_ne!(sketch_word(1, 0, 0), sketch_word(1, 1, 0));
+		assert_ne!(sketch_word(1, 0, 0), sketch_word(1, 0, 1));
+	}
+
+	/// `P` written out as the module docs describe it, entry by entry.
+	fn dense_matrix(p: &ProjectionParams, inputs: usize) -> Vec<Vec<f64>> {
+		let mut matrix = vec![vec![0f64; inputs]; p.dim as usize];
+		let entry = 1.0 / (COPIES as f64).sqrt();
+		for j in 0..inputs {
+			for copy in 0..COPIES {
+				let word = sketch_word(p.seed, copy / 2, j as u64);
+				let half = if copy % 2 == 0 { word as u32 } else { (word >> 32) as u32 };
+				let row = ((u64::from(half >> 1) * u64::from(p.dim)) >> 31) as usize;
+				matrix[row][j] += if half & 1 == 1 { -entry } else { entry };
+			}
+		}
+		matrix
 	}
 
 	#[test]
 	fn projection_matches_the_matrix_it_describes() {
 		let gradient: Vec<f32> = (0..150).map(|j| (j as f32 * 0.37).sin()).collect();
 		let p = params(5);
+		let matrix = dense_matrix(&p, gradient.len());
 		for (row, value) in p.project(&gradient).into_iter().enumerate() {
-			let expected: f64 = gradient
+			let expected: f64 = matrix[row]
 				.iter()
-				.enumerate()
-				.map(|(j, &g)| {
-					let minus = (sign_word(p.seed, row as u32, (j / 64) as u64) >> (j % 64)) & 1;
-					if minus == 1 {
-						-f64::from(g)
-					} else {
-						f64::from(g)
-					}
-				})
-				.sum::<f64>()
-				/ 5f64.sqrt();
+				.zip(&gradient)
+				.map(|(m, &g)| m * f64::from(g))
+				.sum();
 			assert!((value - expected).abs() < 1e-12, "row {row}");
 		}
+		let nonzero_per_column = (0..gradient.len())
+			.map(|j| matrix.iter().filter(|row| row[j] != 0.0).count())
+			.max();
+		assert!(nonzero_per_column <= Some(COPIES));
+	}
+
+	#[test]
+	fn every_row_is_used() {
+		let matrix = dense_matrix(&params(256), 4096);
+		assert!(matrix.iter().all(|row| row.iter().any(|entry| *entry != 0.0)));
 	}
 
 	#[test]
