@@ -23,15 +23,16 @@
 //!   greedy answers with a rank-8 q/k/v/o adapter vs gradient attribution
 //!   of those answers against an index of real size.
 //!
-//! Run with `cargo bench -p openledger-inference-worker --bench attribution_eval`.
+//! Run with `cargo bench -p openledger-inference-worker --bench attribution_eval`
+//! (`OPENLEDGER_BENCH_ONLY=smollm2` for the SmolLM2 timing alone).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use codec::{Decode, Encode};
 use openledger_inference_worker::attribution::gradient::{
-	build_index, AttributionIndex, CheckpointGradient, IndexEntry, LoraGradients,
-	ProjectionParams, TrainingCheckpoint,
+	build_index, AttributionIndex, CheckpointGradient, IndexEntry, LoraGradients, ProjectionParams,
+	TrainingCheckpoint,
 };
 use openledger_inference_worker::attribution::proof::scores_to_ppm;
 use openledger_inference_worker::attribution::span::SpanIndex;
@@ -408,8 +409,12 @@ fn smollm2_timing() {
 	// The index's own encoding, with the entries replaced.
 	let encoded = (small.params(), small.layout().to_vec(), entries).encode();
 	let index = AttributionIndex::decode(&mut encoded.as_slice()).expect("synthetic index");
-	let (mut generation, mut backward, mut projecting, mut scoring) =
-		(Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
+	let (mut generation, mut backward, mut projecting, mut scoring) = (
+		Duration::ZERO,
+		Duration::ZERO,
+		Duration::ZERO,
+		Duration::ZERO,
+	);
 	for _ in 0..SMOLLM2_QUERIES {
 		let prompt = tokens(SMOLLM2_PROMPT);
 		let timing = Instant::now();
@@ -450,6 +455,10 @@ fn smollm2_timing() {
 
 fn main() {
 	openledger_inference_worker::engine::prefer_engine_threads();
+	if std::env::var("OPENLEDGER_BENCH_ONLY").is_ok_and(|only| only == "smollm2") {
+		smollm2_timing();
+		return;
+	}
 	let started = Instant::now();
 	let dir = tempfile::tempdir().expect("temporary directory");
 	let model = tiny_model(dir.path());

@@ -145,7 +145,10 @@ async fn voucher_from_polkadot_js(node: &TestNode, args: &[&str]) -> SignedVouch
 		output.status,
 		String::from_utf8_lossy(&output.stderr)
 	);
-	let last = stdout.lines().last().expect("the script prints the voucher");
+	let last = stdout
+		.lines()
+		.last()
+		.expect("the script prints the voucher");
 	serde_json::from_str(last).unwrap_or_else(|e| panic!("not a voucher ({e}): {last}"))
 }
 
@@ -176,7 +179,11 @@ async fn a_voucher_signed_with_polkadot_js_verifies_as_the_chain_checks_it() {
 		assert_eq!(voucher.user, dev::alice().public_key().to_account_id());
 		assert_eq!(voucher.worker.to_string(), ferdie);
 		assert_eq!(
-			(voucher.model, voucher.expires_at, voucher.cumulative_fee_cap),
+			(
+				voucher.model,
+				voucher.expires_at,
+				voucher.cumulative_fee_cap
+			),
 			(3, 900, 10u128.pow(18))
 		);
 		assert!(

@@ -742,7 +742,9 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 	let genesis = node.client.genesis_hash().0;
 	let expires_at = node.finalized_number().await.unwrap() as u32 + 300;
 	let first_cap = OPEN;
-	let voucher = signed_voucher(&alice, &ferdie, model, expires_at, first_cap, false, &genesis);
+	let voucher = signed_voucher(
+		&alice, &ferdie, model, expires_at, first_cap, false, &genesis,
+	);
 	let vouchered = format!("{}/v1/vouchered", worker.url);
 	let ask = |voucher: &Json| json!({ "model": model, "prompt": PROMPT, "voucher": voucher });
 
@@ -766,7 +768,15 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 		first["output"], served["output"],
 		"greedy: the same answer as the on-chain request"
 	);
-	let raised = signed_voucher(&alice, &ferdie, model, expires_at, 2 * first_cap, true, &genesis);
+	let raised = signed_voucher(
+		&alice,
+		&ferdie,
+		model,
+		expires_at,
+		2 * first_cap,
+		true,
+		&genesis,
+	);
 	let (status, second_paid) = http_json("POST", &vouchered, Some(ask(&raised))).await;
 	assert_eq!(status, 200, "{second_paid}\n{}", worker.log_tail());
 	let plancks = |value: &Json| -> u128 { value.as_str().and_then(|v| v.parse().ok()).unwrap() };
@@ -790,7 +800,10 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 	.unwrap_or_else(|_| panic!("the worker settles a batch:\n{}", worker.log_tail()));
 	let (batch, at) = batch;
 	assert_eq!(batch.worker, id(&ferdie));
-	assert_eq!((batch.inferences, batch.users, batch.fee), (2, 1, batch_fee));
+	assert_eq!(
+		(batch.inferences, batch.users, batch.fee),
+		(2, 1, batch_fee)
+	);
 	let left: Option<CreditAccount> = fetch(&at, "Attribution", "Credits", (id(&alice),)).await;
 	assert_eq!(left.map(|credit| credit.balance), Some(credit - batch_fee));
 	let channel: Option<ChannelRecord> = fetch(
@@ -804,7 +817,10 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 	let (status, pending) = http_json("GET", &vouchered, None).await;
 	assert_eq!(status, 200, "{pending}");
 	assert_eq!(pending["pending"], json!([]), "nothing left to settle");
-	println!("batch 0: 2 inferences, fee {batch_fee}, Alice's credit left {}", credit - batch_fee);
+	println!(
+		"batch 0: 2 inferences, fee {batch_fee}, Alice's credit left {}",
+		credit - batch_fee
+	);
 
 	// The challenge windows pass; both inferences settle into the ledger.
 	let settled = tokio::time::timeout(Duration::from_secs(120), async {

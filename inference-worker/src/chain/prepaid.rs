@@ -255,14 +255,18 @@ impl ChainWorker {
 			.iter()
 			.map(|(ContributionId(id), ppm)| (*id, *ppm))
 			.collect();
-		self.prepaid.ledger.lock().await.record(LedgerEntry::Served(Charge {
-			seq,
-			voucher: voucher.clone(),
-			fee,
-			scores: scores.clone(),
-			result_hash: result_hash.0,
-			served_at: now,
-		}))?;
+		self.prepaid
+			.ledger
+			.lock()
+			.await
+			.record(LedgerEntry::Served(Charge {
+				seq,
+				voucher: voucher.clone(),
+				fee,
+				scores: scores.clone(),
+				result_hash: result_hash.0,
+				served_at: now,
+			}))?;
 		tracing::info!(
 			seq,
 			model,
@@ -290,7 +294,12 @@ impl ChainWorker {
 
 	/// The checks the chain will make of `voucher` when it settles, and
 	/// that it leaves time to settle.
-	fn check_voucher(&self, voucher: &SignedVoucher, model: u32, now: u32) -> Result<(), ServeError> {
+	fn check_voucher(
+		&self,
+		voucher: &SignedVoucher,
+		model: u32,
+		now: u32,
+	) -> Result<(), ServeError> {
 		let this = self.chain.account();
 		if voucher.worker != *this {
 			return Err(ServeError::VoucherForAnotherWorker {

@@ -12,12 +12,10 @@
 use candle_core::{DType, Device, Tensor};
 use rayon::prelude::*;
 
-use super::packed::PackedMatrix;
+use super::packed::{PackedMatrix, BLOCK, GRADIENT_TILE};
 #[cfg(target_arch = "x86_64")]
 use super::simd::{simd_level, SimdLevel};
 use super::{EngineError, Result};
-
-const BLOCK: usize = 32;
 
 /// A `[rows, cols]` matrix of 8-bit weights with per-block scales.
 #[derive(Clone, Debug)]
@@ -110,6 +108,29 @@ impl Int8Matrix {
 			(0..tasks).into_par_iter().for_each(work);
 		}
 		out
+	}
+
+	/// [`PackedMatrix::gradient_tile`] with fused multiply-adds in the order
+	/// of the AVX-512 kernel, so every instruction set gives the same bits.
+	#[inline(always)]
+	fn gradient_rows(&self, tile: &[f32], block: usize, out: &mut [f32]) {
+		let blocks = self.cols / BLOCK;
+		let mut decoded = [0f32; BLOCK];
+		for row in 0..self.rows {
+			let index = row * blocks + block;
+			let scale = self.scales[index];
+			for (w, q) in decoded.iter_mut().zip(&self.qs[index * BLOCK..][..BLOCK]) {
+				*w = f32::from(*q) * scale;
+			}
+			for (sum, g) in out
+				.chunks_exact_mut(BLOCK)
+				.zip(&tile[row * GRADIENT_TILE..])
+			{
+				for (s, w) in sum.iter_mut().zip(&decoded) {
+					*s = g.mul_add(*w, *s);
+				}
+			}
+		}
 	}
 
 	/// Writes `out[r·rows + j] = W[j]·x[r]` for `j` in `columns`, all `r < m`.
@@ -210,8 +231,67 @@ fn dot_rows(
 mod x86 {
 	use std::arch::x86_64::*;
 
-	use super::{BLOCK, MAX_ROWS};
+	use super::{BLOCK, GRADIENT_TILE, MAX_ROWS};
 	use crate::engine::simd::hsum256;
+
+	/// [`super::Int8Matrix::gradient_rows`] with hardware fused multiply-adds.
+	///
+	/// # Safety
+	/// The CPU must support AVX2 and FMA.
+	#[target_feature(enable = "avx2,fma")]
+	pub(super) unsafe fn gradient_fma(
+		matrix: &super::Int8Matrix,
+		tile: &[f32],
+		block: usize,
+		out: &mut [f32],
+	) {
+		matrix.gradient_rows(tile, block, out);
+	}
+
+	/// `out[t][..BLOCK] = Σ_row tile[row][t] · W[row][block]` for the
+	/// `T` gradient rows transposed in `tile`, every weight block widened once (`q·s`)
+	/// and multiply-added in row order.
+	///
+	/// # Safety
+	/// The CPU must support AVX-512F; `tile` must point to
+	/// `rows · GRADIENT_TILE` floats, `qs` and `scales` to `rows·blocks` blocks, `out` to `T·BLOCK`
+	/// floats, and `block < blocks`.
+	#[target_feature(enable = "avx512f,avx2,fma")]
+	#[allow(clippy::too_many_arguments)]
+	pub(super) unsafe fn gradient_avx512<const T: usize>(
+		tile: *const f32,
+		rows: usize,
+		blocks: usize,
+		block: usize,
+		qs: *const i8,
+		scales: *const f32,
+		out: *mut f32,
+	) {
+		let mut acc = [[_mm512_setzero_ps(); 2]; T];
+		for row in 0..rows {
+			let index = row * blocks + block;
+			let scale = _mm512_set1_ps(*scales.add(index));
+			let q = qs.add(index * BLOCK);
+			let low = _mm512_mul_ps(
+				_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q.cast()))),
+				scale,
+			);
+			let high = _mm512_mul_ps(
+				_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q.add(16).cast()))),
+				scale,
+			);
+			let gradients = tile.add(row * GRADIENT_TILE);
+			for (t, acc_t) in acc.iter_mut().enumerate() {
+				let g = _mm512_set1_ps(*gradients.add(t));
+				acc_t[0] = _mm512_fmadd_ps(g, low, acc_t[0]);
+				acc_t[1] = _mm512_fmadd_ps(g, high, acc_t[1]);
+			}
+		}
+		for (t, acc_t) in acc.iter().enumerate() {
+			_mm512_storeu_ps(out.add(t * BLOCK), acc_t[0]);
+			_mm512_storeu_ps(out.add(t * BLOCK + 16), acc_t[1]);
+		}
+	}
 
 	/// One weight row against `R` activation rows, 16 lanes at a time: each
 	/// block of 32 bytes is widened to f32 once and multiplied into all rows.
@@ -300,8 +380,44 @@ impl PackedMatrix for Int8Matrix {
 		Int8Matrix::matmul_t(self, x, m)
 	}
 
-	fn dequantize(&self, device: &Device) -> Result<Tensor> {
-		Int8Matrix::dequantize(self, device)
+	fn gradient_tile(&self, tile: &[f32], block: usize, out: &mut [f32]) {
+		let rows = out.len() / BLOCK;
+		assert!(
+			block < self.cols / BLOCK
+				&& (1..=GRADIENT_TILE).contains(&rows)
+				&& tile.len() >= self.rows * GRADIENT_TILE
+		);
+		#[cfg(target_arch = "x86_64")]
+		match simd_level() {
+			SimdLevel::Avx512 => {
+				macro_rules! dispatch {
+					($($t:literal),*) => {
+						match rows {
+							// SAFETY (every arm): the CPU has AVX-512F; the
+							// slices hold what the kernel reads (asserted).
+							$($t => unsafe {
+								x86::gradient_avx512::<$t>(
+									tile.as_ptr(),
+									self.rows,
+									self.cols / BLOCK,
+									block,
+									self.qs.as_ptr(),
+									self.scales.as_ptr(),
+									out.as_mut_ptr(),
+								)
+							},)*
+							_ => {},
+						}
+					};
+				}
+				dispatch!(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+				return;
+			},
+			// SAFETY: the CPU has AVX2 and FMA.
+			SimdLevel::Avx2 => return unsafe { x86::gradient_fma(self, tile, block, out) },
+			SimdLevel::Baseline => {},
+		}
+		self.gradient_rows(tile, block, out);
 	}
 }
 

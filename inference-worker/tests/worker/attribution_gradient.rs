@@ -91,7 +91,10 @@ fn the_index_is_saved_next_to_the_adapter_and_read_back() {
 		assert_eq!(entry.tokens_hash, blake2_256(&example.tokens.encode()));
 		let lrs: Vec<u64> = entry.checkpoints.iter().map(|c| c.lr_fp).collect();
 		assert_eq!(lrs, vec![4_294_967, 2_147_484]);
-		assert!(entry.checkpoints.iter().all(|c| c.projected.len() == PARAMS.dim as usize));
+		assert!(entry
+			.checkpoints
+			.iter()
+			.all(|c| c.projected.len() == PARAMS.dim as usize));
 		assert!(entry
 			.checkpoints
 			.iter()

@@ -70,7 +70,8 @@ impl ProjectionParams {
 	/// `P·gradient`, `dim` values.
 	pub fn project(&self, gradient: &[f32]) -> Vec<f64> {
 		let dim = u64::from(self.dim);
-		let keys: [u64; COPIES / COPIES_PER_WORD] = std::array::from_fn(|pair| pair_key(self.seed, pair));
+		let keys: [u64; COPIES / COPIES_PER_WORD] =
+			std::array::from_fn(|pair| pair_key(self.seed, pair));
 		let mut rows = vec![0f64; self.dim as usize];
 		for (input, &value) in gradient.iter().enumerate() {
 			let value = f64::from(value);
@@ -160,7 +161,11 @@ mod tests {
 		for j in 0..inputs {
 			for copy in 0..COPIES {
 				let word = sketch_word(p.seed, copy / 2, j as u64);
-				let half = if copy % 2 == 0 { word as u32 } else { (word >> 32) as u32 };
+				let half = if copy % 2 == 0 {
+					word as u32
+				} else {
+					(word >> 32) as u32
+				};
 				let row = ((u64::from(half >> 1) * u64::from(p.dim)) >> 31) as usize;
 				matrix[row][j] += if half & 1 == 1 { -entry } else { entry };
 			}
@@ -190,7 +195,9 @@ mod tests {
 	#[test]
 	fn every_row_is_used() {
 		let matrix = dense_matrix(&params(256), 4096);
-		assert!(matrix.iter().all(|row| row.iter().any(|entry| *entry != 0.0)));
+		assert!(matrix
+			.iter()
+			.all(|row| row.iter().any(|entry| *entry != 0.0)));
 	}
 
 	#[test]

@@ -146,7 +146,9 @@ fn dot(a: &[i32], b: &[i32]) -> i128 {
 		wrapped[lane] = wrapped[lane].wrapping_add(product);
 		approximate[lane] += product as f64;
 	}
-	let wrapped = wrapped.iter().fold(0i64, |sum, lane| sum.wrapping_add(*lane));
+	let wrapped = wrapped
+		.iter()
+		.fold(0i64, |sum, lane| sum.wrapping_add(*lane));
 	let approximate: f64 = approximate.iter().sum();
 	let wraps = ((approximate - wrapped as f64) / 2f64.powi(64)).round() as i128;
 	i128::from(wrapped) + (wraps << 64)
@@ -171,7 +173,10 @@ mod tests {
 				.map(|(x, y)| i128::from(*x) * i128::from(*y))
 				.sum();
 			assert_eq!(dot(&a, &b), exact, "{n}");
-			assert_eq!(dot(&a, &a), a.iter().map(|x| i128::from(*x).pow(2)).sum::<i128>());
+			assert_eq!(
+				dot(&a, &a),
+				a.iter().map(|x| i128::from(*x).pow(2)).sum::<i128>()
+			);
 		}
 	}
 
