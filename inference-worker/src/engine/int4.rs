@@ -38,9 +38,14 @@ fn kernel_rows(k: usize) -> usize {
 }
 
 /// Weight rows per kernel call for `rows` activation rows: two keep two
-/// dot products in flight for a single stream; past 4 rows the
-/// accumulators of one weight row fill the registers.
+/// dot products in flight for a single stream and halve the activation
+/// loads of a batch. With AVX2's 16 registers, past 4 rows the accumulators
+/// of one weight row fill them; AVX-512's 32 hold two weight rows against 8.
 fn weight_rows_for(rows: usize) -> usize {
+	#[cfg(target_arch = "x86_64")]
+	if simd_level() == SimdLevel::Avx512 {
+		return WEIGHT_ROWS;
+	}
 	if rows > 4 {
 		1
 	} else {
@@ -343,7 +348,7 @@ impl Int4Matrix {
 			}
 			match simd_level() {
 				SimdLevel::Avx512 => {
-					dispatch!(rows_avx512, pairs: 1, 2, 3, 4; singles: 1, 2, 3, 4, 5, 6, 7, 8)
+					dispatch!(rows_avx512, pairs: 1, 2, 3, 4, 5, 6, 7, 8; singles: 1, 2, 3, 4, 5, 6, 7, 8)
 				},
 				SimdLevel::Avx2 => {
 					dispatch!(rows_avx2, pairs: 1, 2, 3, 4; singles: 1, 2, 3, 4, 5, 6, 7, 8)

@@ -145,7 +145,30 @@ impl Int8Matrix {
 		for first in (0..m).step_by(tile) {
 			let rows = tile.min(m - first);
 			let x_tile = &x[first * k..(first + rows) * k];
-			for j in columns.clone() {
+			let mut j = columns.start;
+			#[cfg(target_arch = "x86_64")]
+			if simd_level() == SimdLevel::Avx512 {
+				while j + 2 <= columns.end {
+					let mut dots = [[0f32; MAX_ROWS]; 2];
+					dot_row_pair(
+						x_tile,
+						k,
+						rows,
+						&self.qs[j * k..(j + 2) * k],
+						&self.scales[j * blocks..(j + 2) * blocks],
+						&mut dots,
+					);
+					for (w, dots_w) in dots.iter().enumerate() {
+						for (r, dot) in dots_w.iter().enumerate().take(rows) {
+							// SAFETY: (first + r) < m and j + w < n, within
+							// `out`; the caller owns these columns.
+							unsafe { *out.0.add((first + r) * n + j + w) = *dot };
+						}
+					}
+					j += 2;
+				}
+			}
+			for j in j..columns.end {
 				let q_row = &self.qs[j * k..(j + 1) * k];
 				let s_row = &self.scales[j * blocks..(j + 1) * blocks];
 				let mut dots = [0f32; MAX_ROWS];
@@ -174,6 +197,41 @@ fn kernel_rows() -> usize {
 		return 4;
 	}
 	MAX_ROWS
+}
+
+/// `dots[w][r] = W_w · x[r]` for two consecutive weight rows (`q_rows`,
+/// `s_rows`) and the first `rows` rows of `x`, on AVX-512: its 32
+/// registers hold both rows' accumulators for 8 activation rows, so each
+/// activation load feeds two multiply-adds.
+#[cfg(target_arch = "x86_64")]
+fn dot_row_pair(
+	x: &[f32],
+	k: usize,
+	rows: usize,
+	q_rows: &[i8],
+	s_rows: &[f32],
+	dots: &mut [[f32; MAX_ROWS]; 2],
+) {
+	assert!(
+		rows <= MAX_ROWS
+			&& x.len() >= rows * k
+			&& q_rows.len() == 2 * k
+			&& s_rows.len() * BLOCK == 2 * k
+			&& simd_level() == SimdLevel::Avx512
+	);
+	macro_rules! dispatch {
+		($($r:literal),*) => {
+			match rows {
+				$(
+					// SAFETY: the CPU has AVX-512F and the slices hold what the
+					// kernel reads (asserted above).
+					$r => unsafe { x86::row_pair_avx512::<$r>(x.as_ptr(), k, q_rows.as_ptr(), s_rows, dots) },
+				)*
+				_ => {},
+			}
+		};
+	}
+	dispatch!(1, 2, 3, 4, 5, 6, 7, 8);
 }
 
 /// `dots[r] = W_row · x[r]` for the first `rows` rows of `x` (`k` values
@@ -327,6 +385,54 @@ mod x86 {
 		}
 		for (dot, acc_r) in dots.iter_mut().zip(&acc) {
 			*dot = _mm512_reduce_add_ps(_mm512_add_ps(acc_r[0], acc_r[1]));
+		}
+	}
+
+	/// [`rows_avx512`] for two weight rows at once (`q` holds both, `scales`
+	/// both rows' scales), one accumulator per weight and activation row.
+	///
+	/// # Safety
+	/// As for [`rows_avx512`], with `q` pointing to `2·k` bytes.
+	#[target_feature(enable = "avx512f,avx2,fma")]
+	// Accumulators are indexed [weight row][activation row] from loops
+	// nested the other way round, which iterators cannot express.
+	#[allow(clippy::needless_range_loop)]
+	pub(super) unsafe fn row_pair_avx512<const R: usize>(
+		x: *const f32,
+		k: usize,
+		q: *const i8,
+		scales: &[f32],
+		dots: &mut [[f32; MAX_ROWS]; 2],
+	) {
+		let blocks = k / BLOCK;
+		let mut acc = [[_mm512_setzero_ps(); R]; 2];
+		for b in 0..blocks {
+			let mut w = [[_mm512_setzero_ps(); 2]; 2];
+			for (j, wj) in w.iter_mut().enumerate() {
+				let scale = _mm512_set1_ps(scales[j * blocks + b]);
+				let qb = q.add((j * blocks + b) * BLOCK);
+				wj[0] = _mm512_mul_ps(
+					_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(qb.cast()))),
+					scale,
+				);
+				wj[1] = _mm512_mul_ps(
+					_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(qb.add(16).cast()))),
+					scale,
+				);
+			}
+			for r in 0..R {
+				let xb = x.add(r * k + b * BLOCK);
+				let (x0, x1) = (_mm512_loadu_ps(xb), _mm512_loadu_ps(xb.add(16)));
+				for j in 0..2 {
+					acc[j][r] = _mm512_fmadd_ps(w[j][0], x0, acc[j][r]);
+					acc[j][r] = _mm512_fmadd_ps(w[j][1], x1, acc[j][r]);
+				}
+			}
+		}
+		for (dots_j, acc_j) in dots.iter_mut().zip(&acc) {
+			for (dot, acc_r) in dots_j.iter_mut().zip(acc_j) {
+				*dot = _mm512_reduce_add_ps(*acc_r);
+			}
 		}
 	}
 
