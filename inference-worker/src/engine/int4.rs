@@ -17,7 +17,7 @@ use candle_core::{DType, Device, Tensor};
 use half::f16;
 use rayon::prelude::*;
 
-use super::packed::{PackedMatrix, BLOCK, GRADIENT_TILE};
+use super::packed::{PackedMatrix, BLOCK};
 #[cfg(target_arch = "x86_64")]
 use super::simd::{simd_level, SimdLevel};
 use super::{EngineError, Result};
@@ -215,76 +215,6 @@ impl Int4Matrix {
 		out
 	}
 
-	/// [`PackedMatrix::gradient_tile`] in the widest instruction set the CPU has.
-	fn gradient_tile(&self, tile: &[f32], block: usize, out: &mut [f32]) {
-		let rows = out.len() / BLOCK;
-		assert!(
-			block < self.cols / BLOCK
-				&& (1..=GRADIENT_TILE).contains(&rows)
-				&& tile.len() >= self.rows * GRADIENT_TILE
-		);
-		#[cfg(target_arch = "x86_64")]
-		match simd_level() {
-			SimdLevel::Avx512 => {
-				macro_rules! dispatch {
-					($($t:literal),*) => {
-						match rows {
-							// SAFETY (every arm): the CPU has AVX-512F and F16C;
-							// the slices hold what the kernel reads (asserted).
-							$($t => unsafe {
-								x86::gradient_avx512::<$t>(
-									tile.as_ptr(),
-									self.rows,
-									self.cols / BLOCK,
-									block,
-									self.nibbles.as_ptr(),
-									self.scales.as_ptr(),
-									out.as_mut_ptr(),
-								)
-							},)*
-							_ => {},
-						}
-					};
-				}
-				dispatch!(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
-				return;
-			},
-			// SAFETY: the CPU has AVX2, FMA and F16C.
-			SimdLevel::Avx2 => return unsafe { x86::gradient_fma(self, tile, block, out) },
-			SimdLevel::Baseline => {},
-		}
-		self.gradient_rows(tile, block, out);
-	}
-
-	/// [`PackedMatrix::gradient_tile`] with the same fused multiply-adds in the same order as the
-	/// AVX-512 kernel, so every instruction set gives the same bits.
-	#[inline(always)]
-	fn gradient_rows(&self, tile: &[f32], block: usize, out: &mut [f32]) {
-		let blocks = self.cols / BLOCK;
-		let mut decoded = [0f32; BLOCK];
-		for row in 0..self.rows {
-			let index = row * blocks + block;
-			let (d, min) = (
-				self.scales[2 * index].to_f32(),
-				self.scales[2 * index + 1].to_f32(),
-			);
-			let nibbles = &self.nibbles[index * NIBBLE_BYTES..][..NIBBLE_BYTES];
-			let (low, high) = decoded.split_at_mut(NIBBLE_BYTES);
-			for ((l, h), byte) in low.iter_mut().zip(high).zip(nibbles) {
-				*l = f32::from(byte & 0xF).mul_add(d, min);
-				*h = f32::from(byte >> 4).mul_add(d, min);
-			}
-			for (sum, g) in out
-				.chunks_exact_mut(BLOCK)
-				.zip(&tile[row * GRADIENT_TILE..])
-			{
-				for (s, w) in sum.iter_mut().zip(&decoded) {
-					*s = g.mul_add(*w, *s);
-				}
-			}
-		}
-	}
-
 	/// Writes `out[r·rows + j] = W[j]·x[r]` for `j` in `columns`, all `r < m`.
 	///
 	/// # Safety
@@ -403,13 +333,35 @@ mod x86 {
 
 	use half::f16;
 
-	use super::{BLOCK, GRADIENT_TILE, MAX_ROWS, NIBBLE_BYTES, WEIGHT_ROWS};
+	use super::{BLOCK, MAX_ROWS, NIBBLE_BYTES, WEIGHT_ROWS};
 	use crate::engine::simd::hsum256;
 
 	/// `d` and `m` of a block, as f32 in lanes 0 and 1.
 	#[inline(always)]
 	unsafe fn scale_and_min(scales: *const f16) -> __m128 {
 		_mm_cvtph_ps(_mm_cvtsi32_si128(scales.cast::<i32>().read_unaligned()))
+	}
+
+	/// Block `index` decoded to f32 (`d·q + m`, fused): elements 0–15 (the
+	/// low nibbles) and 16–31.
+	///
+	/// # Safety
+	/// The CPU must support AVX-512F and F16C; `nibbles` and `scales` must
+	/// hold block `index`.
+	#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+	#[inline]
+	pub(super) unsafe fn decode_avx512(
+		nibbles: *const u8,
+		scales: *const f16,
+		index: usize,
+	) -> [__m512; 2] {
+		let dm = scale_and_min(scales.add(2 * index));
+		let d = _mm512_broadcastss_ps(dm);
+		let m = _mm512_broadcastss_ps(_mm_movehdup_ps(dm));
+		let bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128(nibbles.add(index * NIBBLE_BYTES).cast()));
+		let low = _mm512_cvtepi32_ps(_mm512_and_si512(bytes, _mm512_set1_epi32(0xF)));
+		let high = _mm512_cvtepi32_ps(_mm512_srli_epi32(bytes, 4));
+		[_mm512_fmadd_ps(low, d, m), _mm512_fmadd_ps(high, d, m)]
 	}
 
 	/// `J` weight rows against `R` activation rows, 16 lanes at a time: each
@@ -430,21 +382,11 @@ mod x86 {
 		dots: &mut [[f32; MAX_ROWS]; WEIGHT_ROWS],
 	) {
 		let blocks = k / BLOCK;
-		let low_mask = _mm512_set1_epi32(0xF);
 		let mut acc = [[_mm512_setzero_ps(); R]; J];
 		for b in 0..blocks {
 			let mut w = [[_mm512_setzero_ps(); 2]; J];
 			for (j, wj) in w.iter_mut().enumerate() {
-				let block = j * blocks + b;
-				let dm = scale_and_min(scales.add(2 * block));
-				let d = _mm512_broadcastss_ps(dm);
-				let m = _mm512_broadcastss_ps(_mm_movehdup_ps(dm));
-				let bytes =
-					_mm512_cvtepu8_epi32(_mm_loadu_si128(nibbles.add(block * NIBBLE_BYTES).cast()));
-				let low = _mm512_cvtepi32_ps(_mm512_and_si512(bytes, low_mask));
-				let high = _mm512_cvtepi32_ps(_mm512_srli_epi32(bytes, 4));
-				wj[0] = _mm512_fmadd_ps(low, d, m);
-				wj[1] = _mm512_fmadd_ps(high, d, m);
+				*wj = decode_avx512(nibbles, scales, j * blocks + b);
 			}
 			for r in 0..R {
 				let xb = x.add(r * k + b * BLOCK);
@@ -515,68 +457,6 @@ mod x86 {
 			}
 		}
 	}
-
-	/// [`super::Int4Matrix::gradient_rows`] with hardware fused multiply-adds.
-	///
-	/// # Safety
-	/// The CPU must support AVX2, FMA and F16C.
-	#[target_feature(enable = "avx2,fma,f16c")]
-	pub(super) unsafe fn gradient_fma(
-		matrix: &super::Int4Matrix,
-		tile: &[f32],
-		block: usize,
-		out: &mut [f32],
-	) {
-		matrix.gradient_rows(tile, block, out);
-	}
-
-	/// `out[t][..BLOCK] = Σ_row tile[row][t] · W[row][block]` for the
-	/// `T` gradient rows transposed in `tile`, every weight block decoded once as the
-	/// forward kernels decode it (`d·q + m`, fused) and multiply-added in
-	/// row order.
-	///
-	/// # Safety
-	/// The CPU must support AVX-512F and F16C; `tile` must point to
-	/// `rows · GRADIENT_TILE` floats, `nibbles` and `scales` to `rows·blocks`
-	/// blocks, `out` to `T·BLOCK` floats, and `block < blocks`.
-	#[target_feature(enable = "avx512f,avx2,fma,f16c")]
-	#[allow(clippy::too_many_arguments)]
-	pub(super) unsafe fn gradient_avx512<const T: usize>(
-		tile: *const f32,
-		rows: usize,
-		blocks: usize,
-		block: usize,
-		nibbles: *const u8,
-		scales: *const f16,
-		out: *mut f32,
-	) {
-		let low_mask = _mm512_set1_epi32(0xF);
-		let mut acc = [[_mm512_setzero_ps(); 2]; T];
-		for row in 0..rows {
-			let index = row * blocks + block;
-			let dm = scale_and_min(scales.add(2 * index));
-			let d = _mm512_broadcastss_ps(dm);
-			let m_min = _mm512_broadcastss_ps(_mm_movehdup_ps(dm));
-			let bytes =
-				_mm512_cvtepu8_epi32(_mm_loadu_si128(nibbles.add(index * NIBBLE_BYTES).cast()));
-			let low = _mm512_fmadd_ps(
-				_mm512_cvtepi32_ps(_mm512_and_si512(bytes, low_mask)),
-				d,
-				m_min,
-			);
-			let high = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(bytes, 4)), d, m_min);
-			let gradients = tile.add(row * GRADIENT_TILE);
-			for (t, acc_t) in acc.iter_mut().enumerate() {
-				let g = _mm512_set1_ps(*gradients.add(t));
-				acc_t[0] = _mm512_fmadd_ps(g, low, acc_t[0]);
-				acc_t[1] = _mm512_fmadd_ps(g, high, acc_t[1]);
-			}
-		}
-		for (t, acc_t) in acc.iter().enumerate() {
-			_mm512_storeu_ps(out.add(t * BLOCK), acc_t[0]);
-			_mm512_storeu_ps(out.add(t * BLOCK + 16), acc_t[1]);
-		}
-	}
 }
 
 impl PackedMatrix for Int4Matrix {
@@ -594,8 +474,25 @@ impl PackedMatrix for Int4Matrix {
 		Int4Matrix::matmul_t(self, x, m)
 	}
 
-	fn gradient_tile(&self, tile: &[f32], block: usize, out: &mut [f32]) {
-		Int4Matrix::gradient_tile(self, tile, block, out)
+	fn decode_block(&self, index: usize, out: &mut [f32; BLOCK]) {
+		let (d, m) = (
+			self.scales[2 * index].to_f32(),
+			self.scales[2 * index + 1].to_f32(),
+		);
+		let nibbles = &self.nibbles[index * NIBBLE_BYTES..][..NIBBLE_BYTES];
+		let (low, high) = out.split_at_mut(NIBBLE_BYTES);
+		for ((l, h), byte) in low.iter_mut().zip(high).zip(nibbles) {
+			*l = f32::from(byte & 0xF).mul_add(d, m);
+			*h = f32::from(byte >> 4).mul_add(d, m);
+		}
+	}
+
+	#[cfg(target_arch = "x86_64")]
+	#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+	#[inline]
+	unsafe fn decode_block_avx512(&self, index: usize) -> [std::arch::x86_64::__m512; 2] {
+		// SAFETY: the caller holds the features; `index` is a block of the matrix.
+		unsafe { x86::decode_avx512(self.nibbles.as_ptr(), self.scales.as_ptr(), index) }
 	}
 }
 
@@ -625,50 +522,6 @@ mod tests {
 				let got = x.apply_op1(PackedMatMul(Arc::new(q.clone()))).unwrap();
 				let diff = max_diff(&got, &expected);
 				assert!(diff < 1e-4, "[{n}, {k}], m = {m}: {diff}");
-			}
-		}
-	}
-
-	/// The gradient through `x·Wᵀ` is `dy·W` with `W` dequantized, for
-	/// every tile size and past it; the instruction set this CPU picks gives
-	/// the same bits as the portable loop.
-	#[test]
-	fn input_gradient_multiplies_by_the_dequantized_weight() {
-		for (n, k) in [(71usize, 96usize), (300, 256)] {
-			let w = Tensor::randn(0f32, 0.1, (n, k), &Device::Cpu).unwrap();
-			let q = Int4Matrix::quantize(&w).unwrap();
-			let dense = q.dequantize(&Device::Cpu).unwrap();
-			for m in [1usize, 2, 5, 12, 13, 25, 48] {
-				let dy = Tensor::randn(0f32, 1.0, (m, n), &Device::Cpu).unwrap();
-				let expected = dy.matmul(&dense).unwrap();
-				let values = dy.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-				let dx = crate::engine::packed::input_gradient(&q, &values, m);
-				let got = Tensor::from_vec(dx.clone(), (m, k), &Device::Cpu).unwrap();
-				let diff = max_diff(&got, &expected);
-				assert!(diff < 1e-3, "[{n}, {k}], m = {m}: {diff}");
-
-				for block in 0..k / BLOCK {
-					let mut portable = vec![0f32; m * BLOCK];
-					for (first, out) in (0..m)
-						.step_by(GRADIENT_TILE)
-						.zip(portable.chunks_mut(GRADIENT_TILE * BLOCK))
-					{
-						let mut tile = vec![0f32; n * GRADIENT_TILE];
-						for t in first..m.min(first + GRADIENT_TILE) {
-							for r in 0..n {
-								tile[r * GRADIENT_TILE + t - first] = values[t * n + r];
-							}
-						}
-						q.gradient_rows(&tile, block, out);
-					}
-					for t in 0..m {
-						assert_eq!(
-							&dx[t * k + block * BLOCK..][..BLOCK],
-							&portable[t * BLOCK..][..BLOCK],
-							"[{n}, {k}], m = {m}, row {t}, block {block}"
-						);
-					}
-				}
 			}
 		}
 	}

@@ -10,6 +10,9 @@ use std::sync::Arc;
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
+#[cfg(target_arch = "x86_64")]
+use super::simd::{simd_level, SimdLevel};
+
 /// Weights per block in both packed formats (blocks run along a row).
 pub(crate) const BLOCK: usize = 32;
 
@@ -26,11 +29,16 @@ pub(crate) trait PackedMatrix: std::fmt::Debug + Send + Sync + 'static {
 	fn cols(&self) -> usize;
 	/// `x·Wᵀ` for `m` rows of `cols` activations.
 	fn matmul_t(&self, x: &[f32], m: usize) -> Vec<f32>;
-	/// Columns `[BLOCK·block ..][..BLOCK]` of `dy·W` for up to
-	/// [`GRADIENT_TILE`] gradient rows, `[out.len() / BLOCK, BLOCK]`, from
-	/// their transpose `tile` (`[rows, GRADIENT_TILE]`, unused columns zero),
-	/// summing over the weight rows in increasing order.
-	fn gradient_tile(&self, tile: &[f32], block: usize, out: &mut [f32]);
+	/// Block `index` of the row-major `[rows, cols / BLOCK]` blocks in f32,
+	/// with the same arithmetic as [`Self::decode_block_avx512`].
+	fn decode_block(&self, index: usize, out: &mut [f32; BLOCK]);
+	/// Block `index` in two 16-lane registers (elements 0–15, 16–31).
+	///
+	/// # Safety
+	/// The CPU must support AVX-512F and F16C; `index` must be a block of
+	/// the matrix.
+	#[cfg(target_arch = "x86_64")]
+	unsafe fn decode_block_avx512(&self, index: usize) -> [std::arch::x86_64::__m512; 2];
 }
 
 /// `dy·W` for `dy` `[m, rows]` (row-major), as `[m, cols]`: the gradient
@@ -60,7 +68,7 @@ pub(crate) fn input_gradient<M: PackedMatrix>(weight: &M, dy: &[f32], m: usize) 
 				.chunks_mut(GRADIENT_TILE * BLOCK)
 				.zip(transposed.chunks_exact(n * GRADIENT_TILE))
 			{
-				weight.gradient_tile(tile, block, out);
+				gradient_tile(weight, tile, block, out);
 			}
 			sums
 		})
@@ -72,6 +80,118 @@ pub(crate) fn input_gradient<M: PackedMatrix>(weight: &M, dy: &[f32], m: usize) 
 		}
 	}
 	dx
+}
+
+/// Columns `[BLOCK·block ..][..BLOCK]` of `dy·W` for up to
+/// [`GRADIENT_TILE`] gradient rows, `[out.len() / BLOCK, BLOCK]`, from their
+/// transpose `tile` (`[rows, GRADIENT_TILE]`, unused columns zero), summing
+/// over the weight rows in increasing order, in the widest instruction set
+/// the CPU has. Every level decodes and multiply-adds (fused) the same terms
+/// in the same order, so all give the same bits.
+fn gradient_tile<M: PackedMatrix>(weight: &M, tile: &[f32], block: usize, out: &mut [f32]) {
+	let rows = out.len() / BLOCK;
+	assert!(
+		block < weight.cols() / BLOCK
+			&& (1..=GRADIENT_TILE).contains(&rows)
+			&& tile.len() >= weight.rows() * GRADIENT_TILE
+	);
+	#[cfg(target_arch = "x86_64")]
+	match simd_level() {
+		SimdLevel::Avx512 => {
+			macro_rules! dispatch {
+				($($t:literal),*) => {
+					match rows {
+						// SAFETY (every arm): the CPU has AVX-512F and F16C;
+						// the slices hold what the kernel reads (asserted).
+						$($t => unsafe { x86::gradient_avx512::<M, $t>(weight, tile.as_ptr(), block, out.as_mut_ptr()) },)*
+						_ => {},
+					}
+				};
+			}
+			dispatch!(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+			return;
+		},
+		// SAFETY: the CPU has AVX2, FMA and F16C.
+		SimdLevel::Avx2 => return unsafe { x86::gradient_fma(weight, tile, block, out) },
+		SimdLevel::Baseline => {},
+	}
+	gradient_rows(weight, tile, block, out);
+}
+
+/// [`gradient_tile`] in plain Rust (`mul_add` is a fused multiply-add).
+#[inline(always)]
+pub(crate) fn gradient_rows<M: PackedMatrix>(
+	weight: &M,
+	tile: &[f32],
+	block: usize,
+	out: &mut [f32],
+) {
+	let blocks = weight.cols() / BLOCK;
+	let mut decoded = [0f32; BLOCK];
+	for (row, gradients) in tile
+		.chunks_exact(GRADIENT_TILE)
+		.take(weight.rows())
+		.enumerate()
+	{
+		weight.decode_block(row * blocks + block, &mut decoded);
+		for (sum, g) in out.chunks_exact_mut(BLOCK).zip(gradients) {
+			for (s, w) in sum.iter_mut().zip(&decoded) {
+				*s = g.mul_add(*w, *s);
+			}
+		}
+	}
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+	use std::arch::x86_64::*;
+
+	use super::{PackedMatrix, BLOCK, GRADIENT_TILE};
+
+	/// [`super::gradient_rows`] with hardware fused multiply-adds.
+	///
+	/// # Safety
+	/// The CPU must support AVX2, FMA and F16C.
+	#[target_feature(enable = "avx2,fma,f16c")]
+	pub(super) unsafe fn gradient_fma<M: PackedMatrix>(
+		weight: &M,
+		tile: &[f32],
+		block: usize,
+		out: &mut [f32],
+	) {
+		super::gradient_rows(weight, tile, block, out);
+	}
+
+	/// `out[t][..BLOCK] = Σ_row tile[row][t] · W[row][block]` for `T`
+	/// gradient rows, every weight block decoded once per pass.
+	///
+	/// # Safety
+	/// The CPU must support AVX-512F and F16C; `tile` must point to
+	/// `rows · GRADIENT_TILE` floats, `out` to `T · BLOCK`, and `block` be a
+	/// column block of the matrix.
+	#[target_feature(enable = "avx512f,avx2,fma,f16c")]
+	pub(super) unsafe fn gradient_avx512<M: PackedMatrix, const T: usize>(
+		weight: &M,
+		tile: *const f32,
+		block: usize,
+		out: *mut f32,
+	) {
+		let blocks = weight.cols() / BLOCK;
+		let mut acc = [[_mm512_setzero_ps(); 2]; T];
+		for row in 0..weight.rows() {
+			let [low, high] = weight.decode_block_avx512(row * blocks + block);
+			let gradients = tile.add(row * GRADIENT_TILE);
+			for (t, acc_t) in acc.iter_mut().enumerate() {
+				let g = _mm512_set1_ps(*gradients.add(t));
+				acc_t[0] = _mm512_fmadd_ps(g, low, acc_t[0]);
+				acc_t[1] = _mm512_fmadd_ps(g, high, acc_t[1]);
+			}
+		}
+		for (t, acc_t) in acc.iter().enumerate() {
+			_mm512_storeu_ps(out.add(t * BLOCK), acc_t[0]);
+			_mm512_storeu_ps(out.add(t * BLOCK + 16), acc_t[1]);
+		}
+	}
 }
 
 #[derive(Clone, Debug)]
@@ -164,6 +284,54 @@ mod tests {
 			let got = grads.get(x.as_tensor()).unwrap();
 			let diff = max_diff(got, &dy.broadcast_matmul(dense).unwrap());
 			assert!(diff < 1e-3, "{} batch {batch:?}: {diff}", M::OP_NAME);
+		}
+	}
+
+	/// `input_gradient` is `dy·W` with `W` dequantized, for every tile size
+	/// and past it, and the instruction set this CPU picks gives the same
+	/// bits as the portable loop.
+	fn check_input_gradient<M: PackedMatrix>(weight: &M, dense: &Tensor) {
+		let (n, k) = dense.dims2().unwrap();
+		for m in [1usize, 2, 5, 12, 13, 25, 48] {
+			let dy = Tensor::randn(0f32, 1.0, (m, n), &Device::Cpu).unwrap();
+			let values = dy.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+			let dx = input_gradient(weight, &values, m);
+			let got = Tensor::from_vec(dx.clone(), (m, k), &Device::Cpu).unwrap();
+			let diff = max_diff(&got, &dy.matmul(dense).unwrap());
+			assert!(diff < 1e-3, "{} [{n}, {k}], m = {m}: {diff}", M::OP_NAME);
+			for block in 0..k / BLOCK {
+				for first in (0..m).step_by(GRADIENT_TILE) {
+					let rows = GRADIENT_TILE.min(m - first);
+					let mut tile = vec![0f32; n * GRADIENT_TILE];
+					for t in 0..rows {
+						for r in 0..n {
+							tile[r * GRADIENT_TILE + t] = values[(first + t) * n + r];
+						}
+					}
+					let mut portable = vec![0f32; rows * BLOCK];
+					gradient_rows(weight, &tile, block, &mut portable);
+					for (t, expected) in portable.chunks_exact(BLOCK).enumerate() {
+						let row = &dx[(first + t) * k..][..k];
+						assert_eq!(
+							&row[block * BLOCK..][..BLOCK],
+							expected,
+							"m = {m}, row {}",
+							first + t
+						);
+					}
+				}
+			}
+		}
+	}
+
+	#[test]
+	fn input_gradient_is_exact_on_every_instruction_set() {
+		for (n, k) in [(71usize, 96usize), (300, 256)] {
+			let w = Tensor::randn(0f32, 0.1, (n, k), &Device::Cpu).unwrap();
+			let int4 = Int4Matrix::quantize(&w).unwrap();
+			check_input_gradient(&int4, &int4.dequantize(&Device::Cpu).unwrap());
+			let int8 = Int8Matrix::quantize(&w).unwrap();
+			check_input_gradient(&int8, &int8.dequantize(&Device::Cpu).unwrap());
 		}
 	}
 
