@@ -75,13 +75,15 @@ impl<'m> LoraGradients<'m> {
 	fn of_targets(&self, tokens: &[u32], first_target: usize) -> Result<Vec<f32>> {
 		let device = self.model.device();
 		let sequence = Tensor::new(tokens, device)?.unsqueeze(0)?;
-		let logits =
-			self.model
-				.forward_train(&sequence, Some(&self.lora), Execution::Differentiable)?;
+		// Position p predicts token p + 1: only the targets' predictions.
+		let logits = self.model.forward_train_at(
+			&sequence,
+			Some(&self.lora),
+			Execution::Differentiable,
+			first_target - 1..tokens.len() - 1,
+		)?;
 		let predicted = tokens.len() - first_target;
-		let inputs = logits
-			.narrow(1, first_target - 1, predicted)?
-			.reshape((predicted, self.model.config().vocab_size))?;
+		let inputs = logits.reshape((predicted, self.model.config().vocab_size))?;
 		let targets = Tensor::new(&tokens[first_target..], device)?;
 		let loss = candle_nn::loss::cross_entropy(&inputs, &targets)?;
 		let grads = loss.backward()?;
