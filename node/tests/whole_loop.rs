@@ -12,11 +12,9 @@
 //! Alice's paid request about Bob's fact with a receipt attributed by the
 //! gradient method. Stopped after accepting a second request and started
 //! again, the worker submits that receipt from its journal and refuses to
-//! serve the first again. (The tiny random model does not learn the facts
-//! well enough in two minutes of training to repeat them, which span
-//! attribution would need; the gradient index still tells the two
-//! contributions apart, deterministically for these seeds.) After the
-//! challenge window the inference settles: Bob is credited more than
+//! serve the first again. (The adapter learns both facts, so its answer to
+//! `bob:` repeats Bob's, and the gradient scores credit it to him.) After
+//! the challenge window the inference settles: Bob is credited more than
 //! Charlie, claims, and his free balance rises by the credit less the
 //! transaction fee.
 //!
@@ -552,9 +550,9 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 			"q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
 		])
 		.args([
-			"--epochs", "120", "--rank", "8", "--alpha", "32", "--lr", "0.03",
+			"--epochs", "120", "--rank", "8", "--alpha", "32", "--lr", "0.01",
 		])
-		.args(["--holdout", "0", "--projection-dim", "32"])
+		.args(["--holdout", "0"])
 		.env("RUST_LOG", "warn")
 		.output()
 		.expect("the worker binary runs");
@@ -679,6 +677,12 @@ async fn a_paid_inference_about_bobs_fact_pays_bob_more_than_charlie() {
 			.find(|s| s["contribution"] == contribution)
 			.map_or(0, |s| s["ppm"].as_u64().unwrap())
 	};
+	assert!(
+		served["output"]
+			.as_str()
+			.is_some_and(|output| output.contains("silver key")),
+		"the adapter answers with Bob's fact: {served}"
+	);
 	assert!(
 		score_of(bob_contribution) > score_of(charlie_contribution),
 		"Bob's fact weighs more in the answer: {served}"
