@@ -535,11 +535,12 @@ impl ChainWorker {
 				.chain
 				.channel_spent(&account, model, expires_at)
 				.await?;
-			if !credit_left.contains_key(&user) {
-				let credit = self.chain.credit(&account).await?;
-				credit_left.insert(user, credit.balance);
-			}
-			let credit = credit_left.entry(user).or_default();
+			let credit = match credit_left.entry(user) {
+				std::collections::btree_map::Entry::Occupied(known) => known.into_mut(),
+				std::collections::btree_map::Entry::Vacant(slot) => {
+					slot.insert(self.chain.credit(&account).await?.balance)
+				},
+			};
 			for charge in channel {
 				if spent.saturating_add(charge.fee) > cap {
 					beyond_cap.push(charge.seq);

@@ -155,6 +155,8 @@ mod tests {
 	}
 
 	/// `P` written out as the module docs describe it, entry by entry.
+	// Entries are placed by (row, input), with the row computed per input.
+	#[allow(clippy::needless_range_loop)]
 	fn dense_matrix(p: &ProjectionParams, inputs: usize) -> Vec<Vec<f64>> {
 		let mut matrix = vec![vec![0f64; inputs]; p.dim as usize];
 		let entry = 1.0 / (COPIES as f64).sqrt();
