@@ -165,7 +165,7 @@ impl Llama {
 	/// A pass that feeds a single token runs on one of rayon's worker
 	/// threads: each of its kernels (hundreds per pass) is too short for a
 	/// caller outside the pool to be put to sleep and woken around it. On
-	/// SmolLM2 this took one stream from 77–80 to 101 tok/s here; 16 streams
+	/// SmolLM2 this took one stream from 77–80 to 93–101 tok/s here; 16 streams
 	/// were 5–8 % slower that way (300–306 vs 317–335 tok/s), so larger
 	/// passes stay on the caller's thread.
 	pub fn forward(&self, batch: &mut [BatchRow<'_>]) -> Result<Tensor> {
