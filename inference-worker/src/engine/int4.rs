@@ -17,6 +17,8 @@ use candle_core::{DType, Device, Tensor};
 use half::f16;
 use rayon::prelude::*;
 
+#[cfg(target_arch = "x86_64")]
+use super::amx;
 use super::packed::{PackedMatrix, BLOCK};
 #[cfg(target_arch = "x86_64")]
 use super::simd::{simd_level, SimdLevel};
@@ -192,6 +194,10 @@ impl Int4Matrix {
 			"int4 matmul: {} activations for {m} rows of {k}",
 			x.len()
 		);
+		#[cfg(target_arch = "x86_64")]
+		if m >= amx::MIN_ROWS && n.is_multiple_of(amx::TILE) && amx::available() {
+			return amx::matmul_t(self, x, m);
+		}
 		let mut out = vec![0f32; m * n];
 		// Threads take ranges of W's rows, i.e. of the output's columns; an
 		// even count keeps weight rows paired for the kernel.
@@ -455,6 +461,71 @@ mod x86 {
 			for (dot, acc_r) in dots_j.iter_mut().zip(acc_j) {
 				*dot = hsum256(*acc_r);
 			}
+		}
+	}
+}
+
+#[cfg(target_arch = "x86_64")]
+impl amx::TileWeights for Int4Matrix {
+	const MINS: bool = true;
+
+	fn rows(&self) -> usize {
+		self.rows
+	}
+
+	fn cols(&self) -> usize {
+		self.cols
+	}
+
+	#[target_feature(enable = "avx512f,avx512bw,f16c")]
+	unsafe fn unpack_block(&self, first: usize, block: usize, dst: *mut u16, stride: usize) {
+		use std::arch::x86_64::*;
+		/// bf16 of the levels 0–15 (and of 0–15 again: `vpermw` reads 5 bits).
+		const LEVELS: [u16; 32] = {
+			let mut table = [0u16; 32];
+			let mut q = 0;
+			while q < 32 {
+				table[q] = ((q % 16) as f32).to_bits().wrapping_shr(16) as u16;
+				q += 1;
+			}
+			table
+		};
+		let table = _mm512_loadu_si512(LEVELS.as_ptr().cast());
+		let mask = _mm_set1_epi8(0x0F);
+		let blocks = self.cols / BLOCK;
+		for j in 0..amx::TILE {
+			let src = self
+				.nibbles
+				.as_ptr()
+				.add(((first + j) * blocks + block) * NIBBLE_BYTES);
+			let bytes = _mm_loadu_si128(src.cast());
+			let low = _mm_and_si128(bytes, mask);
+			let high = _mm_and_si128(_mm_srli_epi16::<4>(bytes), mask);
+			let levels = _mm512_cvtepu8_epi16(_mm256_inserti128_si256::<1>(
+				_mm256_castsi128_si256(low),
+				high,
+			));
+			_mm512_storeu_si512(
+				dst.add(j * stride).cast(),
+				_mm512_permutexvar_epi16(levels, table),
+			);
+		}
+	}
+
+	#[target_feature(enable = "avx512f,avx512bw,f16c")]
+	unsafe fn block_scales(&self, first: usize, scales: &mut [f32]) {
+		use std::arch::x86_64::*;
+		// Rows are contiguous: their (d, m) pairs are one run of halves.
+		let blocks = self.cols / BLOCK;
+		let halves = &self.scales[2 * first * blocks..2 * (first + amx::TILE) * blocks];
+		let mut chunks = halves.chunks_exact(16);
+		for (out, chunk) in scales.chunks_exact_mut(16).zip(&mut chunks) {
+			let wide = _mm512_cvtph_ps(_mm256_loadu_si256(chunk.as_ptr().cast()));
+			_mm512_storeu_ps(out.as_mut_ptr(), wide);
+		}
+		let done = halves.len() - chunks.remainder().len();
+		for (out, half) in scales[done..].iter_mut().zip(chunks.remainder()) {
+			*out = half.to_f32();
 		}
 	}
 }

@@ -12,6 +12,8 @@
 use candle_core::{DType, Device, Tensor};
 use rayon::prelude::*;
 
+#[cfg(target_arch = "x86_64")]
+use super::amx;
 use super::packed::{PackedMatrix, BLOCK};
 #[cfg(target_arch = "x86_64")]
 use super::simd::{simd_level, SimdLevel};
@@ -91,6 +93,10 @@ impl Int8Matrix {
 			"int8 matmul: {} activations for {m} rows of {k}",
 			x.len()
 		);
+		#[cfg(target_arch = "x86_64")]
+		if m >= amx::MIN_ROWS && n.is_multiple_of(amx::TILE) && amx::available() {
+			return amx::matmul_t(self, x, m);
+		}
 		let mut out = vec![0f32; m * n];
 		// Threads take ranges of W's rows, i.e. of the output's columns.
 		let per_task = (n / (4 * rayon::current_num_threads().max(1))).clamp(16, 256);
@@ -259,6 +265,39 @@ fn dot_rows(
 						.sum::<f32>()
 			})
 			.sum();
+	}
+}
+
+#[cfg(target_arch = "x86_64")]
+impl amx::TileWeights for Int8Matrix {
+	const MINS: bool = false;
+
+	fn rows(&self) -> usize {
+		self.rows
+	}
+
+	fn cols(&self) -> usize {
+		self.cols
+	}
+
+	#[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+	unsafe fn unpack_block(&self, first: usize, block: usize, dst: *mut u16, stride: usize) {
+		use std::arch::x86_64::*;
+		let blocks = self.cols / BLOCK;
+		for j in 0..amx::TILE {
+			let src = self.qs.as_ptr().add(((first + j) * blocks + block) * BLOCK);
+			let low = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(src.cast())));
+			let high =
+				_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(src.add(16).cast())));
+			// −128–127 are exact in bf16.
+			let levels = _mm512_cvtne2ps_pbh(high, low);
+			_mm512_storeu_si512(dst.add(j * stride).cast(), std::mem::transmute(levels));
+		}
+	}
+
+	unsafe fn block_scales(&self, first: usize, scales: &mut [f32]) {
+		let blocks = self.cols / BLOCK;
+		scales.copy_from_slice(&self.scales[first * blocks..(first + amx::TILE) * blocks]);
 	}
 }
 

@@ -1,6 +1,8 @@
 //! The model math: a Llama-family decoder with LoRA, its tokenizer, chat
 //! template and sampling. Knows nothing of HTTP, adapter files or the chain.
 
+#[cfg(target_arch = "x86_64")]
+mod amx;
 pub mod attention;
 pub mod chat;
 pub mod config;

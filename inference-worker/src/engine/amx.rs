@@ -1,0 +1,477 @@
+//! `x·Wᵀ` for packed weights on the matrix tiles of Intel AMX (Sapphire
+//! Rapids and later), for batches of rows: decoding a batch of 16 streams,
+//! or a prompt.
+//!
+//! One `tdpbf16ps` multiplies a 16×32 tile of bf16 weights by a 32×16
+//! tile of bf16 activations into 16×16 f32 sums, 8,192 multiply-adds that
+//! the AVX-512 kernels spend 512 instructions on. Nothing is rounded to
+//! get there:
+//! - a weight block's levels (`q` of `d·q + m`, 0–15, or Q8_0's −128–127)
+//!   are exact in bf16, and `d` and `m` are applied to each block's sums
+//!   in f32 afterwards;
+//! - each activation is split into three bf16 parts whose sum is the f32
+//!   value exactly (8 + 8 + 8 significant bits), and the tile multiplies
+//!   all three: every product is exact in f32.
+//!
+//! What remains is f32 summation, in the order the tile unit adds, as the
+//! other kernels' results differ from each other by their summation order.
+//!
+//! Layout: weight rows are tile rows (16 weight rows × one block of 32);
+//! activations are pre-arranged once per call as `tdpbf16ps` reads its
+//! second operand: for each group of 16 activation rows and each block,
+//! 16 rows of pairs (elements `2p`, `2p + 1`) across the 16 activation
+//! rows. Tile registers: `tmm0` weights, `tmm1`–`tmm3` the three
+//! activation parts, `tmm4` the block's sums.
+
+use std::arch::asm;
+use std::arch::x86_64::*;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+use super::packed::BLOCK;
+
+/// Rows (weight rows, activation rows) of one tile.
+pub(crate) const TILE: usize = 16;
+/// Fewest activation rows worth a tile pass: the tile costs the same from
+/// 1 to 16 rows, the vector kernels grow with the rows.
+pub(crate) const MIN_ROWS: usize = 4;
+/// Activation parts: bf16 significands of 8 bits, three make f32's 24.
+const PARTS: usize = 3;
+/// u32 pairs in a tile: 16 rows of 16 pairs.
+const PAIRS: usize = TILE * BLOCK / 2;
+
+/// Whether this CPU and kernel run AMX-BF16 tiles for this process, asked
+/// once. `OPENLEDGER_AMX=0` turns the tiles off (to compare kernels).
+pub(crate) fn available() -> bool {
+	static AVAILABLE: OnceLock<bool> = OnceLock::new();
+	*AVAILABLE.get_or_init(|| {
+		if std::env::var("OPENLEDGER_AMX").is_ok_and(|v| v == "0") {
+			return false;
+		}
+		// CPUID leaf 7: EDX bit 22 AMX-BF16, bit 24 AMX-TILE.
+		let leaf7 = __cpuid_count(7, 0);
+		let tiles = leaf7.edx & (1 << 22) != 0 && leaf7.edx & (1 << 24) != 0;
+		let vectors = is_x86_feature_detected!("avx512f")
+			&& is_x86_feature_detected!("avx512bw")
+			&& is_x86_feature_detected!("avx512bf16")
+			&& is_x86_feature_detected!("fma")
+			&& is_x86_feature_detected!("f16c");
+		tiles && vectors && request_tile_state()
+	})
+}
+
+/// Linux keeps the tiles' 8 KiB of register state off until a process
+/// asks for it (`ARCH_REQ_XCOMP_PERM` for `XFEATURE_XTILEDATA`); the grant
+/// covers every thread of the process.
+fn request_tile_state() -> bool {
+	const ARCH_REQ_XCOMP_PERM: libc::c_long = 0x1023;
+	const XFEATURE_XTILEDATA: libc::c_long = 18;
+	// SAFETY: arch_prctl with these arguments only changes this process's
+	// permissions; it reads and writes no memory of ours.
+	unsafe {
+		libc::syscall(
+			libc::SYS_arch_prctl,
+			ARCH_REQ_XCOMP_PERM,
+			XFEATURE_XTILEDATA,
+		) == 0
+	}
+}
+
+/// A packed weight format the tile kernel reads.
+pub(crate) trait TileWeights: Sync {
+	/// Whether blocks have a minimum (`d·q + m`) besides the scale.
+	const MINS: bool;
+	fn rows(&self) -> usize;
+	fn cols(&self) -> usize;
+	/// Writes block `block` of weight rows `first..first + 16` as bf16
+	/// levels (exact), row `j` at `dst + j·stride` (in u16s).
+	///
+	/// # Safety
+	/// The CPU must support AVX-512F/BW and F16C; the rows must exist and
+	/// `dst` must hold 16 rows of 32 at that stride.
+	unsafe fn unpack_block(&self, first: usize, block: usize, dst: *mut u16, stride: usize);
+	/// Per weight row `first + j` and block `b`, its scale at
+	/// `scales[(j·blocks + b)·S]` and, with [`Self::MINS`], its minimum
+	/// after it; `S` is 2 with minimums, else 1.
+	///
+	/// # Safety
+	/// As [`Self::unpack_block`]; `scales` holds 16 rows of them.
+	unsafe fn block_scales(&self, first: usize, scales: &mut [f32]);
+}
+
+/// Activations arranged for the tiles: per group of 16 rows (the last
+/// padded with zeros) and block, the three bf16 parts in pair layout, and
+/// each row's sum over the block (for the minimums).
+struct TileActivations {
+	groups: usize,
+	blocks: usize,
+	/// `[group][block][part][pair p][row r]`: elements `2p`, `2p + 1`.
+	parts: Vec<u32>,
+	/// `[group][block][row]`.
+	sums: Vec<f32>,
+}
+
+impl TileActivations {
+	/// # Safety
+	/// The CPU must support AVX-512F/BW/BF16; `x` holds `m` rows of `k`,
+	/// `k` a multiple of 32.
+	#[target_feature(enable = "avx512f,avx512bw,avx512bf16,fma")]
+	unsafe fn new(x: &[f32], m: usize, k: usize) -> Self {
+		let groups = m.div_ceil(TILE);
+		let blocks = k / BLOCK;
+		let mut parts = vec![0u32; groups * blocks * PARTS * PAIRS];
+		let mut sums = vec![0f32; groups * blocks * TILE];
+		for g in 0..groups {
+			let rows = TILE.min(m - g * TILE);
+			for b in 0..blocks {
+				let mut split = [[_mm512_setzero_si512(); TILE]; PARTS];
+				let mut block_sums = [0f32; TILE];
+				for r in 0..rows {
+					let at = x.as_ptr().add((g * TILE + r) * k + b * BLOCK);
+					let (x0, x1) = (_mm512_loadu_ps(at), _mm512_loadu_ps(at.add(BLOCK / 2)));
+					block_sums[r] = _mm512_reduce_add_ps(_mm512_add_ps(x0, x1));
+					let (mut rest0, mut rest1) = (x0, x1);
+					for part in split.iter_mut() {
+						let (low, high) = (_mm512_cvtneps_pbh(rest0), _mm512_cvtneps_pbh(rest1));
+						part[r] = _mm512_inserti64x4::<1>(
+							_mm512_castsi256_si512(std::mem::transmute::<__m256bh, __m256i>(low)),
+							std::mem::transmute::<__m256bh, __m256i>(high),
+						);
+						rest0 = _mm512_sub_ps(rest0, _mm512_cvtpbh_ps(low));
+						rest1 = _mm512_sub_ps(rest1, _mm512_cvtpbh_ps(high));
+					}
+				}
+				let base = (g * blocks + b) * PARTS * PAIRS;
+				for (p, part) in split.iter_mut().enumerate() {
+					transpose16(part);
+					for (pair, row) in part.iter().enumerate() {
+						_mm512_storeu_si512(
+							parts
+								.as_mut_ptr()
+								.add(base + p * PAIRS + pair * TILE)
+								.cast(),
+							*row,
+						);
+					}
+				}
+				sums[(g * blocks + b) * TILE..][..TILE].copy_from_slice(&block_sums);
+			}
+		}
+		Self {
+			groups,
+			blocks,
+			parts,
+			sums,
+		}
+	}
+}
+
+/// `v[i]` lane `j` ↔ `v[j]` lane `i`, for 16 vectors of 16 u32s.
+#[inline(always)]
+unsafe fn transpose16(v: &mut [__m512i; TILE]) {
+	// Within 128-bit lanes: 2×2 blocks of u32, then of u64.
+	let mut t = [_mm512_setzero_si512(); TILE];
+	for i in 0..8 {
+		t[2 * i] = _mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+		t[2 * i + 1] = _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+	}
+	// u[4i + c], 128-bit lane L: element 4L + c of vectors 4i..4i+3.
+	let mut u = [_mm512_setzero_si512(); TILE];
+	for i in 0..4 {
+		u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+		u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+		u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+		u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+	}
+	// Then the 128-bit lanes: v[4L + c] = lane L of u[c], u[4 + c], u[8 + c], u[12 + c].
+	for c in 0..4 {
+		let even_a = _mm512_shuffle_i32x4::<0x88>(u[c], u[4 + c]);
+		let odd_a = _mm512_shuffle_i32x4::<0xDD>(u[c], u[4 + c]);
+		let even_b = _mm512_shuffle_i32x4::<0x88>(u[8 + c], u[12 + c]);
+		let odd_b = _mm512_shuffle_i32x4::<0xDD>(u[8 + c], u[12 + c]);
+		v[c] = _mm512_shuffle_i32x4::<0x88>(even_a, even_b);
+		v[8 + c] = _mm512_shuffle_i32x4::<0xDD>(even_a, even_b);
+		v[4 + c] = _mm512_shuffle_i32x4::<0x88>(odd_a, odd_b);
+		v[12 + c] = _mm512_shuffle_i32x4::<0xDD>(odd_a, odd_b);
+	}
+}
+
+/// The tile shapes: `tmm0`–`tmm4` all 16 rows of 64 bytes.
+#[repr(C, align(64))]
+struct TileConfig([u8; 64]);
+
+impl TileConfig {
+	fn new() -> Self {
+		let mut bytes = [0u8; 64];
+		bytes[0] = 1; // palette 1
+		for tile in 0..5 {
+			bytes[16 + 2 * tile..18 + 2 * tile].copy_from_slice(&64u16.to_le_bytes());
+			bytes[48 + tile] = TILE as u8;
+		}
+		Self(bytes)
+	}
+}
+
+/// `x·Wᵀ` for `x` `[m, cols]`, as `[m, rows]`. The caller checks
+/// [`available`] and that `rows` is a multiple of 16 and `cols` of 32.
+pub(crate) fn matmul_t<W: TileWeights>(w: &W, x: &[f32], m: usize) -> Vec<f32> {
+	let (n, k) = (w.rows(), w.cols());
+	assert!(available() && n.is_multiple_of(TILE) && k.is_multiple_of(BLOCK) && x.len() >= m * k);
+	// SAFETY: `available` checked the instructions; shapes asserted above.
+	let acts = unsafe { TileActivations::new(x, m, k) };
+	let mut out = vec![0f32; m * n];
+	let tiles = n / TILE;
+	let threads = rayon::current_num_threads().max(1);
+	let per_task = tiles.div_ceil(4 * threads).max(1);
+	let target = OutPtr(out.as_mut_ptr());
+	(0..tiles.div_ceil(per_task))
+		.into_par_iter()
+		.for_each(|task| {
+			let range = task * per_task..tiles.min((task + 1) * per_task);
+			// SAFETY: as above; tasks write disjoint columns of `out`.
+			unsafe { weight_tiles(w, &acts, range, m, &target) };
+		});
+	out
+}
+
+/// The output buffer shared by the tasks of one matmul.
+struct OutPtr(*mut f32);
+// SAFETY: tasks write disjoint columns (see `weight_tiles`).
+unsafe impl Sync for OutPtr {}
+
+/// Columns `16·tiles` of the output, for every activation row.
+///
+/// # Safety
+/// [`available`] holds; `out` holds `m` rows of `w.rows()` floats that no
+/// one else writes in these columns meanwhile.
+#[target_feature(enable = "avx512f,avx512bw,avx512bf16,fma,f16c")]
+unsafe fn weight_tiles<W: TileWeights>(
+	w: &W,
+	acts: &TileActivations,
+	tiles: Range<usize>,
+	m: usize,
+	out: &OutPtr,
+) {
+	let (n, k) = (w.rows(), w.cols());
+	let blocks = k / BLOCK;
+	let per_scale = if W::MINS { 2 } else { 1 };
+	let config = TileConfig::new();
+	asm!("ldtilecfg [{}]", in(reg) config.0.as_ptr(), options(nostack));
+	// One group: each block is unpacked just before its product; more: the
+	// whole tile once, then every group reads it.
+	let whole = acts.groups > 1;
+	let mut levels = vec![0u16; TILE * if whole { k } else { BLOCK }];
+	let mut scales = vec![0f32; TILE * blocks * per_scale];
+	let mut sums = Sums([0f32; TILE * TILE]);
+	for tile in tiles {
+		let first = tile * TILE;
+		w.block_scales(first, &mut scales);
+		if whole {
+			for b in 0..blocks {
+				w.unpack_block(first, b, levels.as_mut_ptr().add(b * BLOCK), k);
+			}
+		}
+		for g in 0..acts.groups {
+			let mut acc = [_mm512_setzero_ps(); TILE];
+			for b in 0..blocks {
+				let (weights, stride) = if whole {
+					(levels.as_ptr().add(b * BLOCK), 2 * k)
+				} else {
+					w.unpack_block(first, b, levels.as_mut_ptr(), BLOCK);
+					(levels.as_ptr(), 2 * BLOCK)
+				};
+				let parts = acts
+					.parts
+					.as_ptr()
+					.add((g * acts.blocks + b) * PARTS * PAIRS);
+				block_product(weights, stride, parts, &mut sums);
+				let row_sums =
+					_mm512_loadu_ps(acts.sums.as_ptr().add((g * acts.blocks + b) * TILE));
+				for (j, acc_j) in acc.iter_mut().enumerate() {
+					let at = (j * blocks + b) * per_scale;
+					let d = _mm512_set1_ps(*scales.get_unchecked(at));
+					*acc_j =
+						_mm512_fmadd_ps(_mm512_loadu_ps(sums.0.as_ptr().add(j * TILE)), d, *acc_j);
+					if W::MINS {
+						let min = _mm512_set1_ps(*scales.get_unchecked(at + 1));
+						*acc_j = _mm512_fmadd_ps(row_sums, min, *acc_j);
+					}
+				}
+			}
+			// acc[j] holds weight row j for the group's 16 rows; out wants
+			// rows of activations.
+			let mut rows: [__m512i; TILE] = std::mem::transmute(acc);
+			transpose16(&mut rows);
+			for (r, row) in rows.iter().enumerate().take(TILE.min(m - g * TILE)) {
+				_mm512_storeu_si512(out.0.add((g * TILE + r) * n + first).cast(), *row);
+			}
+		}
+	}
+	asm!("tilerelease", options(nostack, nomem));
+}
+
+/// A block's 16×16 sums, as `tilestored` writes them.
+#[repr(C, align(64))]
+struct Sums([f32; TILE * TILE]);
+
+/// `sums[j][r] = Σ weights[j][e]·x[r][e]` over the block's 32 elements,
+/// the three activation parts each multiplied in.
+///
+/// # Safety
+/// The tile configuration of [`TileConfig`] is loaded; `weights` points to
+/// 16 rows of 32 bf16 `stride` bytes apart, `parts` to the three parts.
+#[inline(always)]
+unsafe fn block_product(weights: *const u16, stride: usize, parts: *const u32, sums: &mut Sums) {
+	let row_bytes = 64usize;
+	asm!(
+		"tilezero tmm4",
+		"tileloadd tmm0, [{w} + {ws} * 1]",
+		"tileloadd tmm1, [{p0} + {ps} * 1]",
+		"tileloadd tmm2, [{p1} + {ps} * 1]",
+		"tileloadd tmm3, [{p2} + {ps} * 1]",
+		"tdpbf16ps tmm4, tmm0, tmm1",
+		"tdpbf16ps tmm4, tmm0, tmm2",
+		"tdpbf16ps tmm4, tmm0, tmm3",
+		"tilestored [{out} + {ps} * 1], tmm4",
+		w = in(reg) weights,
+		ws = in(reg) stride,
+		p0 = in(reg) parts,
+		p1 = in(reg) parts.add(PAIRS),
+		p2 = in(reg) parts.add(2 * PAIRS),
+		ps = in(reg) row_bytes,
+		out = in(reg) sums.0.as_mut_ptr(),
+		options(nostack),
+	);
+}
+
+#[cfg(test)]
+mod tests {
+	use candle_core::{Device, Tensor};
+
+	use super::*;
+	use crate::engine::int4::Int4Matrix;
+	use crate::engine::int8::Int8Matrix;
+	use crate::engine::max_diff;
+
+	/// Both formats, against f32 products with the dequantized weights:
+	/// one group (decode batches), several with a short last one (prompts),
+	/// row counts below a tile, and activations from 1e-3 to 1e3 (the
+	/// three-part split keeps f32's precision at every scale).
+	#[test]
+	fn tiles_match_dequantized_products() {
+		if !available() {
+			eprintln!("skipped: this CPU or kernel has no AMX-BF16");
+			return;
+		}
+		let device = Device::Cpu;
+		for (n, k) in [(48usize, 96usize), (32, 1536)] {
+			let w = Tensor::randn(0f32, 0.1, (n, k), &device).unwrap();
+			let int4 = Int4Matrix::quantize(&w).unwrap();
+			let int8 = Int8Matrix::quantize(&w).unwrap();
+			for m in [1usize, 4, 16, 17, 40] {
+				let x = Tensor::randn(0f32, 1.0, (m, k), &device).unwrap();
+				let scale = Tensor::rand(-3f32, 3.0, (m, k), &device)
+					.unwrap()
+					.exp()
+					.unwrap()
+					.powf(std::f64::consts::LN_10)
+					.unwrap();
+				let x = (x * scale).unwrap();
+				let flat = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+				for (name, dense, got) in [
+					(
+						"int4",
+						int4.dequantize(&device).unwrap(),
+						matmul_t(&int4, &flat, m),
+					),
+					(
+						"int8",
+						int8.dequantize(&device).unwrap(),
+						matmul_t(&int8, &flat, m),
+					),
+				] {
+					let expected = x.matmul(&dense.t().unwrap()).unwrap();
+					let got = Tensor::from_vec(got, (m, n), &device).unwrap();
+					let magnitude = x
+						.abs()
+						.unwrap()
+						.matmul(&dense.abs().unwrap().t().unwrap())
+						.unwrap()
+						.flatten_all()
+						.unwrap()
+						.max(0)
+						.unwrap()
+						.to_scalar::<f32>()
+						.unwrap();
+					let diff = max_diff(&got, &expected);
+					assert!(
+						diff <= magnitude * 1e-5,
+						"{name} [{n}, {k}], m = {m}: {diff} against sums up to {magnitude}"
+					);
+				}
+			}
+		}
+	}
+
+	/// A single bf16 part would be off by about 1e-3 relative: the
+	/// comparison above would catch a kernel that dropped the other two.
+	#[test]
+	fn parts_sum_to_the_activation_exactly() {
+		if !available() {
+			eprintln!("skipped: this CPU or kernel has no AMX-BF16");
+			return;
+		}
+		let x: Vec<f32> = (0..16 * 64)
+			.map(|i| ((i as f32) * 0.7316).sin() * 10f32.powi(i % 7 - 3))
+			.collect();
+		// SAFETY: `available` checked the instructions.
+		let acts = unsafe { TileActivations::new(&x, 16, 64) };
+		for (i, value) in x.iter().enumerate() {
+			let (r, col) = (i / 64, i % 64);
+			let (b, e) = (col / BLOCK, col % BLOCK);
+			let at = b * PARTS * PAIRS + (e / 2) * TILE + r;
+			let sum: f32 = (0..PARTS)
+				.map(|p| {
+					let pair = acts.parts[at + p * PAIRS];
+					let bits = if e % 2 == 0 {
+						pair & 0xFFFF
+					} else {
+						pair >> 16
+					};
+					f32::from_bits(bits << 16)
+				})
+				.fold(0.0, |a, v| a + v);
+			assert_eq!(sum, *value, "row {r}, column {col}");
+		}
+	}
+
+	#[target_feature(enable = "avx512f")]
+	unsafe fn transposed(values: [[u32; TILE]; TILE]) -> [[u32; TILE]; TILE] {
+		let mut v: [__m512i; TILE] = std::mem::transmute(values);
+		transpose16(&mut v);
+		std::mem::transmute(v)
+	}
+
+	#[test]
+	fn transpose_swaps_rows_and_lanes() {
+		if !is_x86_feature_detected!("avx512f") {
+			eprintln!("skipped: no AVX-512");
+			return;
+		}
+		let mut values = [[0u32; TILE]; TILE];
+		for (i, row) in values.iter_mut().enumerate() {
+			for (j, v) in row.iter_mut().enumerate() {
+				*v = (i * 100 + j) as u32;
+			}
+		}
+		// SAFETY: AVX-512F checked above.
+		let got = unsafe { transposed(values) };
+		for (i, row) in got.iter().enumerate() {
+			for (j, v) in row.iter().enumerate() {
+				assert_eq!(*v, (j * 100 + i) as u32, "[{i}][{j}]");
+			}
+		}
+	}
+}
