@@ -20,8 +20,9 @@
 //! activations are pre-arranged once per call as `tdpbf16ps` reads its
 //! second operand: for each group of 16 activation rows and each block,
 //! 16 rows of pairs (elements `2p`, `2p + 1`) across the 16 activation
-//! rows. Tile registers: `tmm0` weights, `tmm1`–`tmm3` the three
-//! activation parts, `tmm4` the block's sums.
+//! rows. Tile registers: `tmm0` and `tmm5` two tiles of weights,
+//! `tmm1`–`tmm3` the three activation parts, `tmm4` and `tmm6` the block's
+//! sums.
 
 use std::arch::asm;
 use std::arch::x86_64::*;
@@ -101,6 +102,43 @@ pub(crate) trait TileWeights: Sync {
 	unsafe fn block_scales(&self, first: usize, scales: &mut [f32]);
 }
 
+/// A zeroed buffer of `T`s on whole cache lines: a tile row that straddled
+/// two lines would cost the tile load two.
+struct Lines<T> {
+	lines: Vec<Line>,
+	len: usize,
+	_values: std::marker::PhantomData<T>,
+}
+
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
+impl<T: Copy> Lines<T> {
+	/// `len` zeros; `T` must be a plain number (all-zero bytes are zero).
+	fn zeroed(len: usize) -> Self {
+		let bytes = len * std::mem::size_of::<T>();
+		Self {
+			lines: vec![Line([0; 64]); bytes.div_ceil(64)],
+			len,
+			_values: std::marker::PhantomData,
+		}
+	}
+
+	fn as_ptr(&self) -> *const T {
+		self.lines.as_ptr().cast()
+	}
+
+	fn as_mut_ptr(&mut self) -> *mut T {
+		self.lines.as_mut_ptr().cast()
+	}
+
+	fn as_slice(&self) -> &[T] {
+		// SAFETY: the lines hold `len` initialised `T`s (zeros or written).
+		unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len) }
+	}
+}
+
 /// Activations arranged for the tiles: per group of 16 rows (the last
 /// padded with zeros) and block, the three bf16 parts in pair layout, and
 /// each row's sum over the block (for the minimums).
@@ -108,7 +146,7 @@ struct TileActivations {
 	groups: usize,
 	blocks: usize,
 	/// `[group][block][part][pair p][row r]`: elements `2p`, `2p + 1`.
-	parts: Vec<u32>,
+	parts: Lines<u32>,
 	/// `[group][block][row]`.
 	sums: Vec<f32>,
 }
@@ -121,7 +159,7 @@ impl TileActivations {
 	unsafe fn new(x: &[f32], m: usize, k: usize) -> Self {
 		let groups = m.div_ceil(TILE);
 		let blocks = k / BLOCK;
-		let mut parts = vec![0u32; groups * blocks * PARTS * PAIRS];
+		let mut parts = Lines::<u32>::zeroed(groups * blocks * PARTS * PAIRS);
 		let mut sums = vec![0f32; groups * blocks * TILE];
 		for g in 0..groups {
 			let rows = TILE.min(m - g * TILE);
@@ -198,7 +236,7 @@ unsafe fn transpose16(v: &mut [__m512i; TILE]) {
 	}
 }
 
-/// The tile shapes: `tmm0`–`tmm4` all 16 rows of 64 bytes.
+/// The tile shapes: `tmm0`–`tmm6` all 16 rows of 64 bytes.
 #[repr(C, align(64))]
 struct TileConfig([u8; 64]);
 
@@ -206,13 +244,17 @@ impl TileConfig {
 	fn new() -> Self {
 		let mut bytes = [0u8; 64];
 		bytes[0] = 1; // palette 1
-		for tile in 0..5 {
+		for tile in 0..7 {
 			bytes[16 + 2 * tile..18 + 2 * tile].copy_from_slice(&64u16.to_le_bytes());
 			bytes[48 + tile] = TILE as u8;
 		}
 		Self(bytes)
 	}
 }
+
+/// Weight tiles one pass multiplies together: they share each block's
+/// activation tiles, and the tile unit works on one while the other waits.
+const PASS: usize = 2;
 
 /// `x·Wᵀ` for `x` `[m, cols]`, as `[m, rows]`. The caller checks
 /// [`available`] and that `rows` is a multiple of 16 and `cols` of 32.
@@ -224,7 +266,7 @@ pub(crate) fn matmul_t<W: TileWeights>(w: &W, x: &[f32], m: usize) -> Vec<f32> {
 	let mut out = vec![0f32; m * n];
 	let tiles = n / TILE;
 	let threads = rayon::current_num_threads().max(1);
-	let per_task = tiles.div_ceil(4 * threads).max(1);
+	let per_task = tiles.div_ceil(4 * threads).next_multiple_of(PASS);
 	let target = OutPtr(out.as_mut_ptr());
 	(0..tiles.div_ceil(per_task))
 		.into_par_iter()
@@ -241,6 +283,22 @@ struct OutPtr(*mut f32);
 // SAFETY: tasks write disjoint columns (see `weight_tiles`).
 unsafe impl Sync for OutPtr {}
 
+/// A task's buffers: unpacked weight levels, scales, and the sums the
+/// tiles store.
+struct Scratch {
+	/// With one activation group, two slots (blocks `b` and `b + 1`) of
+	/// `[PASS][16][32]`; with more, `[PASS][16][cols]`, the whole tiles.
+	levels: Lines<u16>,
+	/// `[PASS][16][blocks][S]`, see [`TileWeights::block_scales`].
+	scales: Vec<f32>,
+	sums: Sums,
+}
+
+/// Two slots (blocks `b − 1` and `b`) of `PASS` tiles' 16×16 sums, as
+/// `tilestored` writes them.
+#[repr(C, align(64))]
+struct Sums([[f32; PASS * TILE * TILE]; 2]);
+
 /// Columns `16·tiles` of the output, for every activation row.
 ///
 /// # Safety
@@ -254,96 +312,229 @@ unsafe fn weight_tiles<W: TileWeights>(
 	m: usize,
 	out: &OutPtr,
 ) {
-	let (n, k) = (w.rows(), w.cols());
-	let blocks = k / BLOCK;
+	let k = w.cols();
 	let per_scale = if W::MINS { 2 } else { 1 };
 	let config = TileConfig::new();
 	asm!("ldtilecfg [{}]", in(reg) config.0.as_ptr(), options(nostack));
-	// One group: each block is unpacked just before its product; more: the
-	// whole tile once, then every group reads it.
 	let whole = acts.groups > 1;
-	let mut levels = vec![0u16; TILE * if whole { k } else { BLOCK }];
-	let mut scales = vec![0f32; TILE * blocks * per_scale];
-	let mut sums = Sums([0f32; TILE * TILE]);
-	for tile in tiles {
-		let first = tile * TILE;
-		w.block_scales(first, &mut scales);
-		if whole {
-			for b in 0..blocks {
-				w.unpack_block(first, b, levels.as_mut_ptr().add(b * BLOCK), k);
-			}
-		}
-		for g in 0..acts.groups {
-			let mut acc = [_mm512_setzero_ps(); TILE];
-			for b in 0..blocks {
-				let (weights, stride) = if whole {
-					(levels.as_ptr().add(b * BLOCK), 2 * k)
-				} else {
-					w.unpack_block(first, b, levels.as_mut_ptr(), BLOCK);
-					(levels.as_ptr(), 2 * BLOCK)
-				};
-				let parts = acts
-					.parts
-					.as_ptr()
-					.add((g * acts.blocks + b) * PARTS * PAIRS);
-				block_product(weights, stride, parts, &mut sums);
-				let row_sums =
-					_mm512_loadu_ps(acts.sums.as_ptr().add((g * acts.blocks + b) * TILE));
-				for (j, acc_j) in acc.iter_mut().enumerate() {
-					let at = (j * blocks + b) * per_scale;
-					let d = _mm512_set1_ps(*scales.get_unchecked(at));
-					*acc_j =
-						_mm512_fmadd_ps(_mm512_loadu_ps(sums.0.as_ptr().add(j * TILE)), d, *acc_j);
-					if W::MINS {
-						let min = _mm512_set1_ps(*scales.get_unchecked(at + 1));
-						*acc_j = _mm512_fmadd_ps(row_sums, min, *acc_j);
-					}
-				}
-			}
-			// acc[j] holds weight row j for the group's 16 rows; out wants
-			// rows of activations.
-			let mut rows: [__m512i; TILE] = std::mem::transmute(acc);
-			transpose16(&mut rows);
-			for (r, row) in rows.iter().enumerate().take(TILE.min(m - g * TILE)) {
-				_mm512_storeu_si512(out.0.add((g * TILE + r) * n + first).cast(), *row);
-			}
+	let mut scratch = Scratch {
+		levels: Lines::zeroed(PASS * TILE * if whole { k } else { 2 * BLOCK }),
+		scales: vec![0f32; PASS * TILE * (k / BLOCK) * per_scale],
+		sums: Sums([[0f32; PASS * TILE * TILE]; 2]),
+	};
+	for first in tiles.clone().step_by(PASS) {
+		if first + PASS <= tiles.end {
+			tile_pass::<W, PASS>(w, acts, first * TILE, m, out, &mut scratch);
+		} else {
+			tile_pass::<W, 1>(w, acts, first * TILE, m, out, &mut scratch);
 		}
 	}
 	asm!("tilerelease", options(nostack, nomem));
 }
 
-/// A block's 16×16 sums, as `tilestored` writes them.
-#[repr(C, align(64))]
-struct Sums([f32; TILE * TILE]);
+/// Weight rows `first..first + 16·T` against every activation group.
+///
+/// With one group, each block is unpacked one step before its product;
+/// with more, the whole tiles once, and every group reads them. Each
+/// block's sums are scaled one step after the tiles stored them, so that
+/// neither side waits for the other's stores.
+#[target_feature(enable = "avx512f,avx512bw,avx512bf16,fma,f16c")]
+#[inline]
+unsafe fn tile_pass<W: TileWeights, const T: usize>(
+	w: &W,
+	acts: &TileActivations,
+	first: usize,
+	m: usize,
+	out: &OutPtr,
+	scratch: &mut Scratch,
+) {
+	let (n, k) = (w.rows(), w.cols());
+	let blocks = k / BLOCK;
+	let per_scale = if W::MINS { 2 } else { 1 };
+	let whole = acts.groups > 1;
+	// Elements between tiles, rows and slots of `levels`.
+	let (tile_len, row_len) = if whole {
+		(TILE * k, k)
+	} else {
+		(TILE * BLOCK, BLOCK)
+	};
+	let slot_len = PASS * TILE * BLOCK;
+	let levels = scratch.levels.as_mut_ptr();
+	let scales_len = TILE * blocks * per_scale;
+	for t in 0..T {
+		w.block_scales(
+			first + t * TILE,
+			&mut scratch.scales[t * scales_len..(t + 1) * scales_len],
+		);
+		if whole {
+			for b in 0..blocks {
+				w.unpack_block(first + t * TILE, b, levels.add(t * tile_len + b * BLOCK), k);
+			}
+		} else {
+			w.unpack_block(first + t * TILE, 0, levels.add(t * tile_len), BLOCK);
+		}
+	}
+	for g in 0..acts.groups {
+		let mut acc = [[_mm512_setzero_ps(); TILE]; T];
+		for b in 0..blocks {
+			let weights = if whole {
+				levels.add(b * BLOCK)
+			} else {
+				levels.add((b % 2) * slot_len)
+			};
+			let parts = acts
+				.parts
+				.as_ptr()
+				.add((g * acts.blocks + b) * PARTS * PAIRS);
+			block_product::<T>(
+				weights,
+				tile_len,
+				2 * row_len,
+				parts,
+				&mut scratch.sums.0[b % 2],
+			);
+			if b > 0 {
+				scale_blocks::<W, T>(&mut acc, acts, scratch, g, b - 1);
+			}
+			if !whole && b + 1 < blocks {
+				for t in 0..T {
+					let slot = levels.add(((b + 1) % 2) * slot_len + t * tile_len);
+					w.unpack_block(first + t * TILE, b + 1, slot, BLOCK);
+				}
+			}
+		}
+		scale_blocks::<W, T>(&mut acc, acts, scratch, g, blocks - 1);
+		// acc[t][j] holds weight row j of tile t for the group's 16 rows;
+		// out wants rows of activations.
+		for (t, acc_t) in acc.iter().enumerate() {
+			let mut rows: [__m512i; TILE] = std::mem::transmute(*acc_t);
+			transpose16(&mut rows);
+			for (r, row) in rows.iter().enumerate().take(TILE.min(m - g * TILE)) {
+				_mm512_storeu_si512(
+					out.0.add((g * TILE + r) * n + first + t * TILE).cast(),
+					*row,
+				);
+			}
+		}
+	}
+}
 
-/// `sums[j][r] = Σ weights[j][e]·x[r][e]` over the block's 32 elements,
-/// the three activation parts each multiplied in.
+/// [`scale_block`] for the `T` tiles of a pass, block `b` of group `g`.
+#[inline(always)]
+unsafe fn scale_blocks<W: TileWeights, const T: usize>(
+	acc: &mut [[__m512; TILE]; T],
+	acts: &TileActivations,
+	scratch: &Scratch,
+	g: usize,
+	b: usize,
+) {
+	let per_scale = if W::MINS { 2 } else { 1 };
+	let blocks = acts.blocks;
+	let scales_len = TILE * blocks * per_scale;
+	let sums = scratch.sums.0[b % 2].as_ptr();
+	let row_sums = acts.sums.as_ptr().add((g * blocks + b) * TILE);
+	for (t, acc_t) in acc.iter_mut().enumerate() {
+		let at = scratch.scales.as_ptr().add(t * scales_len + b * per_scale);
+		scale_block::<W>(
+			acc_t,
+			sums.add(t * TILE * TILE),
+			at,
+			blocks * per_scale,
+			row_sums,
+		);
+	}
+}
+
+/// `acc[j] += d_j·sums[j] (+ m_j·row_sums)` for the 16 weight rows of a
+/// tile, their scale (and minimum) at `scales + j·row_stride`; written out
+/// row by row so that the accumulators can stay in registers.
+#[inline(always)]
+unsafe fn scale_block<W: TileWeights>(
+	acc: &mut [__m512; TILE],
+	sums: *const f32,
+	scales: *const f32,
+	row_stride: usize,
+	row_sums: *const f32,
+) {
+	let x_sums = _mm512_loadu_ps(row_sums);
+	macro_rules! rows {
+		($($j:literal)*) => {$(
+			let at = scales.add($j * row_stride);
+			acc[$j] = _mm512_fmadd_ps(_mm512_load_ps(sums.add($j * TILE)), _mm512_set1_ps(*at), acc[$j]);
+			if W::MINS {
+				acc[$j] = _mm512_fmadd_ps(x_sums, _mm512_set1_ps(*at.add(1)), acc[$j]);
+			}
+		)*};
+	}
+	rows!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+}
+
+/// `sums[t][j][r] = Σ weights[t][j][e]·x[r][e]` over one block's 32
+/// elements for `T` (1 or 2) weight tiles, `tile_len` u16s apart, rows
+/// `stride` bytes apart; the three activation parts multiplied in one after
+/// the other, each loaded once for both tiles.
 ///
 /// # Safety
-/// The tile configuration of [`TileConfig`] is loaded; `weights` points to
-/// 16 rows of 32 bf16 `stride` bytes apart, `parts` to the three parts.
+/// The tile configuration of [`TileConfig`] is loaded; the pointers hold
+/// what they are said to.
 #[inline(always)]
-unsafe fn block_product(weights: *const u16, stride: usize, parts: *const u32, sums: &mut Sums) {
+unsafe fn block_product<const T: usize>(
+	weights: *const u16,
+	tile_len: usize,
+	stride: usize,
+	parts: *const u32,
+	sums: &mut [f32; PASS * TILE * TILE],
+) {
 	let row_bytes = 64usize;
-	asm!(
-		"tilezero tmm4",
-		"tileloadd tmm0, [{w} + {ws} * 1]",
-		"tileloadd tmm1, [{p0} + {ps} * 1]",
-		"tileloadd tmm2, [{p1} + {ps} * 1]",
-		"tileloadd tmm3, [{p2} + {ps} * 1]",
-		"tdpbf16ps tmm4, tmm0, tmm1",
-		"tdpbf16ps tmm4, tmm0, tmm2",
-		"tdpbf16ps tmm4, tmm0, tmm3",
-		"tilestored [{out} + {ps} * 1], tmm4",
-		w = in(reg) weights,
-		ws = in(reg) stride,
-		p0 = in(reg) parts,
-		p1 = in(reg) parts.add(PAIRS),
-		p2 = in(reg) parts.add(2 * PAIRS),
-		ps = in(reg) row_bytes,
-		out = in(reg) sums.0.as_mut_ptr(),
-		options(nostack),
-	);
+	if T == 1 {
+		asm!(
+			"tilezero tmm4",
+			"tileloadd tmm0, [{w} + {ws} * 1]",
+			"tileloadd tmm1, [{p0} + {ps} * 1]",
+			"tdpbf16ps tmm4, tmm0, tmm1",
+			"tileloadd tmm2, [{p1} + {ps} * 1]",
+			"tdpbf16ps tmm4, tmm0, tmm2",
+			"tileloadd tmm3, [{p2} + {ps} * 1]",
+			"tdpbf16ps tmm4, tmm0, tmm3",
+			"tilestored [{s} + {ps} * 1], tmm4",
+			w = in(reg) weights,
+			ws = in(reg) stride,
+			p0 = in(reg) parts,
+			p1 = in(reg) parts.add(PAIRS),
+			p2 = in(reg) parts.add(2 * PAIRS),
+			ps = in(reg) row_bytes,
+			s = in(reg) sums.as_mut_ptr(),
+			options(nostack),
+		);
+	} else {
+		asm!(
+			"tilezero tmm4",
+			"tilezero tmm6",
+			"tileloadd tmm0, [{w0} + {ws} * 1]",
+			"tileloadd tmm5, [{w1} + {ws} * 1]",
+			"tileloadd tmm1, [{p0} + {ps} * 1]",
+			"tdpbf16ps tmm4, tmm0, tmm1",
+			"tdpbf16ps tmm6, tmm5, tmm1",
+			"tileloadd tmm2, [{p1} + {ps} * 1]",
+			"tdpbf16ps tmm4, tmm0, tmm2",
+			"tdpbf16ps tmm6, tmm5, tmm2",
+			"tileloadd tmm3, [{p2} + {ps} * 1]",
+			"tdpbf16ps tmm4, tmm0, tmm3",
+			"tdpbf16ps tmm6, tmm5, tmm3",
+			"tilestored [{s0} + {ps} * 1], tmm4",
+			"tilestored [{s1} + {ps} * 1], tmm6",
+			w0 = in(reg) weights,
+			w1 = in(reg) weights.add(tile_len),
+			ws = in(reg) stride,
+			p0 = in(reg) parts,
+			p1 = in(reg) parts.add(PAIRS),
+			p2 = in(reg) parts.add(2 * PAIRS),
+			ps = in(reg) row_bytes,
+			s0 = in(reg) sums.as_mut_ptr(),
+			s1 = in(reg) sums.as_mut_ptr().add(TILE * TILE),
+			options(nostack),
+		);
+	}
 }
 
 #[cfg(test)]
@@ -434,7 +625,7 @@ mod tests {
 			let at = b * PARTS * PAIRS + (e / 2) * TILE + r;
 			let sum: f32 = (0..PARTS)
 				.map(|p| {
-					let pair = acts.parts[at + p * PAIRS];
+					let pair = acts.parts.as_slice()[at + p * PAIRS];
 					let bits = if e % 2 == 0 {
 						pair & 0xFFFF
 					} else {

@@ -281,11 +281,14 @@ impl amx::TileWeights for Int8Matrix {
 	}
 
 	#[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+	#[inline]
 	unsafe fn unpack_block(&self, first: usize, block: usize, dst: *mut u16, stride: usize) {
 		use std::arch::x86_64::*;
 		let blocks = self.cols / BLOCK;
 		for j in 0..amx::TILE {
 			let src = self.qs.as_ptr().add(((first + j) * blocks + block) * BLOCK);
+			// As for 4 bits: 16 streams, prefetched 4 blocks ahead.
+			_mm_prefetch::<_MM_HINT_T0>(src.wrapping_add(4 * BLOCK).cast());
 			let low = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(src.cast())));
 			let high =
 				_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(src.add(16).cast())));
