@@ -35,9 +35,10 @@ use super::packed::BLOCK;
 
 /// Rows (weight rows, activation rows) of one tile.
 pub(crate) const TILE: usize = 16;
-/// Fewest activation rows worth a tile pass: the tile costs the same from
-/// 1 to 16 rows, the vector kernels grow with the rows.
-pub(crate) const MIN_ROWS: usize = 4;
+/// Fewest activation rows worth a tile pass: a pass costs about the same
+/// from 1 to 16 rows, the vector kernels grow with the rows, and at 8 rows
+/// the two tie on SmolLM2's shapes (`cargo bench --bench kernels`).
+pub(crate) const MIN_ROWS: usize = 9;
 /// Activation parts: bf16 significands of 8 bits, three make f32's 24.
 const PARTS: usize = 3;
 /// u32 pairs in a tile: 16 rows of 16 pairs.
@@ -106,7 +107,6 @@ pub(crate) trait TileWeights: Sync {
 /// two lines would cost the tile load two.
 struct Lines<T> {
 	lines: Vec<Line>,
-	len: usize,
 	_values: std::marker::PhantomData<T>,
 }
 
@@ -120,7 +120,6 @@ impl<T: Copy> Lines<T> {
 		let bytes = len * std::mem::size_of::<T>();
 		Self {
 			lines: vec![Line([0; 64]); bytes.div_ceil(64)],
-			len,
 			_values: std::marker::PhantomData,
 		}
 	}
@@ -131,11 +130,6 @@ impl<T: Copy> Lines<T> {
 
 	fn as_mut_ptr(&mut self) -> *mut T {
 		self.lines.as_mut_ptr().cast()
-	}
-
-	fn as_slice(&self) -> &[T] {
-		// SAFETY: the lines hold `len` initialised `T`s (zeros or written).
-		unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len) }
 	}
 }
 
@@ -625,7 +619,8 @@ mod tests {
 			let at = b * PARTS * PAIRS + (e / 2) * TILE + r;
 			let sum: f32 = (0..PARTS)
 				.map(|p| {
-					let pair = acts.parts.as_slice()[at + p * PAIRS];
+					// SAFETY: within the 16 rows × 64 columns written.
+					let pair = unsafe { *acts.parts.as_ptr().add(at + p * PAIRS) };
 					let bits = if e % 2 == 0 {
 						pair & 0xFFFF
 					} else {

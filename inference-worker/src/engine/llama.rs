@@ -162,15 +162,13 @@ impl Llama {
 	/// `[rows, vocab]`. Rows using the same adapter should be adjacent: each
 	/// run of them is one LoRA segment.
 	///
-	/// A pass that feeds a single token runs on one of rayon's worker
-	/// threads: each of its kernels (hundreds per pass) is too short for a
-	/// caller outside the pool to be put to sleep and woken around it. On
-	/// SmolLM2 this took one stream from 77–80 to 93–101 tok/s here; 16 streams
-	/// were 5–8 % slower that way (300–306 vs 317–335 tok/s), so larger
-	/// passes stay on the caller's thread.
+	/// The pass runs on one of rayon's worker threads: each of its kernels
+	/// (hundreds per pass) is too short for a caller outside the pool to be
+	/// put to sleep and woken around it. On SmolLM2 this took one stream
+	/// from 77–80 to 93–101 tok/s here, and 16 batched streams (with the
+	/// AMX tile kernel) from 430–436 to 478 tok/s.
 	pub fn forward(&self, batch: &mut [BatchRow<'_>]) -> Result<Tensor> {
-		let single_token = matches!(batch, [row] if row.tokens.len() == 1);
-		if single_token && rayon::current_thread_index().is_none() {
+		if rayon::current_thread_index().is_none() {
 			return rayon::scope(|_| self.forward_on_this_thread(batch));
 		}
 		self.forward_on_this_thread(batch)
