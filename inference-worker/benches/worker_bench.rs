@@ -9,7 +9,8 @@
 //! Run with `cargo bench -p openledger-inference-worker --bench worker_bench`.
 //! `OPENLEDGER_BENCH_ONLY=decode` runs only the decode throughput section;
 //! `OPENLEDGER_BENCH_FORMATS=int8,dense` limits it to those weight formats
-//! (names as `{:?}` prints them, any case); `OPENLEDGER_BENCH_ROUNDS=5`
+//! (names as `{:?}` prints them, any case; `none` skips decoding and runs
+//! only the adapter sections); `OPENLEDGER_BENCH_ROUNDS=5`
 //! measures each decode throughput 5 times and reports the best (the build
 //! machine is shared, and other work only ever slows a round down).
 //! Uses `$OPENLEDGER_MODEL` or `~/.cache/openledger/models/SmolLM2-135M-Instruct.Q4_1.gguf`

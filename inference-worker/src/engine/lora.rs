@@ -433,9 +433,14 @@ fn weight_rows<'a>(storage: &'a Storage, layout: &Layout) -> candle_core::Result
 	}
 }
 
+#[cfg(target_arch = "x86_64")]
+use avx512::Wide as LowRankElement;
+#[cfg(not(target_arch = "x86_64"))]
+use simd::Element as LowRankElement;
+
 /// `y += scale · Σₖ (Aₖ·x) Bᵀₖ` for one row, with the best vector
 /// instructions available.
-fn low_rank_row<E: simd::Element>(
+fn low_rank_row<E: LowRankElement>(
 	a: &[E],
 	b_t: &[E],
 	rank: usize,
@@ -445,11 +450,121 @@ fn low_rank_row<E: simd::Element>(
 	t: &mut Vec<f32>,
 ) {
 	#[cfg(target_arch = "x86_64")]
-	if simd::has_avx2_fma() {
-		// SAFETY: the CPU was checked to support AVX2 and FMA.
-		return unsafe { low_rank_row_avx2(a, b_t, rank, scale, x, y, t) };
+	{
+		if simd::simd_level() == simd::SimdLevel::Avx512 {
+			// SAFETY: the CPU was checked to support AVX-512F.
+			return unsafe { avx512::low_rank_row(a, b_t, rank, scale, x, y, t) };
+		}
+		if simd::has_avx2_fma() {
+			// SAFETY: the CPU was checked to support AVX2 and FMA.
+			return unsafe { low_rank_row_avx2(a, b_t, rank, scale, x, y, t) };
+		}
 	}
 	low_rank_row_portable(a, b_t, rank, scale, x, y, t)
+}
+
+/// The AVX-512 row kernel: `A·x` four ranks at a time (each activation
+/// load serves four adapter rows), then one pass over `y` adding every
+/// rank's column of `Bᵀ`. A batch over many adapters reads each adapter's
+/// weights once per step, so this reads them once, in order, and no more.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+	use std::arch::x86_64::*;
+
+	use crate::engine::simd::Element;
+
+	/// Sixteen stored weights widened to f32.
+	pub(super) trait Wide: Element {
+		/// # Safety
+		/// AVX-512F; `p` points to 16 values.
+		unsafe fn load16(p: *const Self) -> __m512;
+	}
+
+	impl Wide for f32 {
+		#[inline(always)]
+		unsafe fn load16(p: *const Self) -> __m512 {
+			_mm512_loadu_ps(p)
+		}
+	}
+
+	impl Wide for half::bf16 {
+		#[inline(always)]
+		unsafe fn load16(p: *const Self) -> __m512 {
+			// bf16 is the top half of an f32.
+			let wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(p.cast()));
+			_mm512_castsi512_ps(_mm512_slli_epi32::<16>(wide))
+		}
+	}
+
+	/// `t[k0..k0 + R] = A[k0..k0 + R]·x`.
+	#[inline(always)]
+	unsafe fn dots<E: Wide, const R: usize>(a: &[E], k0: usize, x: &[f32], t: &mut [f32]) {
+		let in_dim = x.len();
+		let mut acc = [_mm512_setzero_ps(); R];
+		let mut i = 0;
+		while i + 16 <= in_dim {
+			let xv = _mm512_loadu_ps(x.as_ptr().add(i));
+			for (r, acc_r) in acc.iter_mut().enumerate() {
+				let w = E::load16(a.as_ptr().add((k0 + r) * in_dim + i));
+				*acc_r = _mm512_fmadd_ps(w, xv, *acc_r);
+			}
+			i += 16;
+		}
+		for (r, acc_r) in acc.iter().enumerate() {
+			let row = &a[(k0 + r) * in_dim..(k0 + r + 1) * in_dim];
+			let mut sum = _mm512_reduce_add_ps(*acc_r);
+			for (w, xi) in row[i..].iter().zip(&x[i..]) {
+				sum += w.widen() * xi;
+			}
+			t[k0 + r] = sum;
+		}
+	}
+
+	/// # Safety
+	/// AVX-512F; `a` holds `rank` rows of `x.len()`, `b_t` `rank` rows of
+	/// `y.len()`.
+	#[target_feature(enable = "avx512f")]
+	pub(super) unsafe fn low_rank_row<E: Wide>(
+		a: &[E],
+		b_t: &[E],
+		rank: usize,
+		scale: f32,
+		x: &[f32],
+		y: &mut [f32],
+		t: &mut Vec<f32>,
+	) {
+		let out_dim = y.len();
+		assert!(a.len() >= rank * x.len() && b_t.len() >= rank * out_dim);
+		t.clear();
+		t.resize(rank, 0.0);
+		let mut k = 0;
+		while k + 4 <= rank {
+			dots::<E, 4>(a, k, x, t);
+			k += 4;
+		}
+		while k < rank {
+			dots::<E, 1>(a, k, x, t);
+			k += 1;
+		}
+		for t_k in t.iter_mut() {
+			*t_k *= scale;
+		}
+		let mut c = 0;
+		while c + 16 <= out_dim {
+			let mut yv = _mm512_loadu_ps(y.as_ptr().add(c));
+			for (k, t_k) in t.iter().enumerate() {
+				let w = E::load16(b_t.as_ptr().add(k * out_dim + c));
+				yv = _mm512_fmadd_ps(w, _mm512_set1_ps(*t_k), yv);
+			}
+			_mm512_storeu_ps(y.as_mut_ptr().add(c), yv);
+			c += 16;
+		}
+		for (j, y_j) in y.iter_mut().enumerate().skip(c) {
+			for (k, t_k) in t.iter().enumerate() {
+				*y_j += t_k * b_t[k * out_dim + j].widen();
+			}
+		}
+	}
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -478,11 +593,11 @@ fn low_rank_row_portable<E: simd::Element>(
 ) {
 	let (in_dim, out_dim) = (x.len(), y.len());
 	t.clear();
-	t.extend(
-		a.chunks_exact(in_dim)
-			.take(rank)
-			.map(|a_k| simd::dot_elements(a_k, x)),
-	);
+	// A plain loop: an iterator adapter here can end up in a function of
+	// its own, compiled without the caller's vector instructions.
+	for a_k in a.chunks_exact(in_dim).take(rank) {
+		t.push(simd::dot_elements(a_k, x));
+	}
 	for (b_k, &t_k) in b_t.chunks_exact(out_dim).zip(t.iter()) {
 		simd::axpy_elements(scale * t_k, b_k, y);
 	}
