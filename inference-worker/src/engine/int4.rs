@@ -8,7 +8,9 @@
 //! by those bytes. Like the 8-bit kernel, this one never rounds activations
 //! (see `int8.rs` for why): each weight block is decoded to f32 in registers
 //! and multiplied into up to 8 activation rows, two weight rows at a time,
-//! so a batch reuses every weight load and every activation load.
+//! so a batch reuses every weight load and every activation load. Batches
+//! of 9 or more rows go to the AMX tile kernel (`amx.rs`) where the CPU has
+//! one.
 
 use std::ops::Range;
 
