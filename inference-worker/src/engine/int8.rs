@@ -294,7 +294,10 @@ impl amx::TileWeights for Int8Matrix {
 				_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(src.add(16).cast())));
 			// −128–127 are exact in bf16.
 			let levels = _mm512_cvtne2ps_pbh(high, low);
-			_mm512_storeu_si512(dst.add(j * stride).cast(), std::mem::transmute(levels));
+			_mm512_storeu_si512(
+				dst.add(j * stride).cast(),
+				std::mem::transmute::<__m512bh, __m512i>(levels),
+			);
 		}
 	}
 
