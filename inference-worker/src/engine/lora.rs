@@ -345,22 +345,57 @@ impl InplaceOp2 for LoraKernel<'_> {
 			});
 		}
 
+		// Each row's jobs, found once: `order[starts[r]..starts[r + 1]]`.
+		let mut starts = vec![0usize; rows + 1];
+		for job in &jobs {
+			for r in job.piece.rows.clone() {
+				starts[r + 1] += 1;
+			}
+		}
+		for r in 0..rows {
+			starts[r + 1] += starts[r];
+		}
+		let mut next = starts.clone();
+		let mut order = vec![0usize; starts[rows]];
+		for (i, job) in jobs.iter().enumerate() {
+			for r in job.piece.rows.clone() {
+				order[next[r]] = i;
+				next[r] += 1;
+			}
+		}
+		let jobs_of = |row: usize| {
+			order[starts[row]..starts[row + 1]]
+				.iter()
+				.map(|&i| &jobs[i])
+		};
+
 		// Each output row is written by exactly one task: split by rows.
-		let row_jobs = |row: usize, y_row: &mut [f32], t: &mut Vec<f32>| {
+		let row_jobs = |row: usize, y_row: &mut [f32], scratch: &mut RowScratch| {
 			let x_row = &x[row * in_dim..(row + 1) * in_dim];
-			for job in jobs.iter().filter(|j| j.piece.rows.contains(&row)) {
-				job.apply(x_row, &mut y_row[job.piece.cols.clone()], t);
+			// A batch over many adapters is bound by reading their weights:
+			// the next row's are asked of the caches while this one computes.
+			scratch.ahead.clear();
+			if row + 1 < rows {
+				for job in jobs_of(row + 1) {
+					scratch.ahead.push(job.a.bytes());
+					scratch.ahead.push(job.b_t.bytes());
+				}
+			}
+			for job in jobs_of(row) {
+				job.apply(x_row, &mut y_row[job.piece.cols.clone()], scratch);
 			}
 		};
 		if work < PARALLEL_MIN_WORK {
-			let mut t = Vec::new();
+			let mut scratch = Default::default();
 			for (row, y_row) in y.chunks_exact_mut(out_dim).enumerate() {
-				row_jobs(row, y_row, &mut t);
+				row_jobs(row, y_row, &mut scratch);
 			}
 		} else {
 			y.par_chunks_exact_mut(out_dim)
 				.enumerate()
-				.for_each_init(Vec::new, |t, (row, y_row)| row_jobs(row, y_row, t));
+				.for_each_init(Default::default, |scratch, (row, y_row)| {
+					row_jobs(row, y_row, scratch)
+				});
 		}
 		Ok(())
 	}
@@ -375,13 +410,13 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-	fn apply(&self, x_row: &[f32], y_cols: &mut [f32], t: &mut Vec<f32>) {
+	fn apply(&self, x_row: &[f32], y_cols: &mut [f32], scratch: &mut RowScratch) {
 		match (self.a, self.b_t) {
 			(WeightRows::F32(a), WeightRows::F32(b_t)) => {
-				low_rank_row(a, b_t, self.rank, self.scale, x_row, y_cols, t)
+				low_rank_row(a, b_t, self.rank, self.scale, x_row, y_cols, scratch)
 			},
 			(WeightRows::Bf16(a), WeightRows::Bf16(b_t)) => {
-				low_rank_row(a, b_t, self.rank, self.scale, x_row, y_cols, t)
+				low_rank_row(a, b_t, self.rank, self.scale, x_row, y_cols, scratch)
 			},
 			// Mixed storage never comes out of one adapter; compute it
 			// anyway, slowly, rather than fail a request.
@@ -392,7 +427,7 @@ impl Job<'_> {
 				self.scale,
 				x_row,
 				y_cols,
-				t,
+				scratch,
 			),
 		}
 	}
@@ -407,6 +442,14 @@ enum WeightRows<'a> {
 }
 
 impl WeightRows<'_> {
+	/// Where the weights start, and their size in bytes.
+	fn bytes(&self) -> (*const u8, usize) {
+		match self {
+			WeightRows::F32(w) => (w.as_ptr().cast(), std::mem::size_of_val(*w)),
+			WeightRows::Bf16(w) => (w.as_ptr().cast(), std::mem::size_of_val(*w)),
+		}
+	}
+
 	fn len(&self) -> usize {
 		match self {
 			WeightRows::F32(w) => w.len(),
@@ -433,6 +476,68 @@ fn weight_rows<'a>(storage: &'a Storage, layout: &Layout) -> candle_core::Result
 	}
 }
 
+/// A task's buffers for [`low_rank_row`]: the rank sums, and the next
+/// row's weights to prefetch.
+#[derive(Default)]
+struct RowScratch {
+	t: Vec<f32>,
+	ahead: Ahead,
+}
+
+/// Memory to ask the caches for, a few lines at a time, while other work
+/// runs: a batch over many adapters reads each row's adapter weights once,
+/// as a handful of short arrays that the hardware prefetcher, which stops
+/// at every 4 KiB page, follows poorly.
+#[derive(Default)]
+struct Ahead {
+	spans: Vec<(*const u8, usize)>,
+	span: usize,
+	offset: usize,
+}
+
+impl Ahead {
+	fn clear(&mut self) {
+		self.spans.clear();
+		self.span = 0;
+		self.offset = 0;
+	}
+
+	fn push(&mut self, span: (*const u8, usize)) {
+		self.spans.push(span);
+	}
+
+	/// Asks for the next `lines` cache lines, if any are left.
+	#[inline(always)]
+	fn step(&mut self, lines: usize) {
+		for _ in 0..lines {
+			let Some(&(start, len)) = self.spans.get(self.span) else {
+				return;
+			};
+			#[cfg(target_arch = "x86_64")]
+			// SAFETY: SSE is part of x86-64; a prefetch changes no memory
+			// and cannot fault, whatever the address.
+			unsafe {
+				use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
+				_mm_prefetch::<_MM_HINT_T1>(start.wrapping_add(self.offset).cast());
+			}
+			#[cfg(not(target_arch = "x86_64"))]
+			let _ = start;
+			self.offset += 64;
+			if self.offset >= len {
+				self.span += 1;
+				self.offset = 0;
+			}
+		}
+	}
+
+	/// Asks for every line left.
+	fn rest(&mut self) {
+		while self.span < self.spans.len() {
+			self.step(64);
+		}
+	}
+}
+
 #[cfg(target_arch = "x86_64")]
 use avx512::Wide as LowRankElement;
 #[cfg(not(target_arch = "x86_64"))]
@@ -447,19 +552,23 @@ fn low_rank_row<E: LowRankElement>(
 	scale: f32,
 	x: &[f32],
 	y: &mut [f32],
-	t: &mut Vec<f32>,
+	scratch: &mut RowScratch,
 ) {
 	#[cfg(target_arch = "x86_64")]
 	{
 		if simd::simd_level() == simd::SimdLevel::Avx512 {
 			// SAFETY: the CPU was checked to support AVX-512F.
-			return unsafe { avx512::low_rank_row(a, b_t, rank, scale, x, y, t) };
+			return unsafe { avx512::low_rank_row(a, b_t, rank, scale, x, y, scratch) };
 		}
+		scratch.ahead.rest();
 		if simd::has_avx2_fma() {
 			// SAFETY: the CPU was checked to support AVX2 and FMA.
-			return unsafe { low_rank_row_avx2(a, b_t, rank, scale, x, y, t) };
+			return unsafe { low_rank_row_avx2(a, b_t, rank, scale, x, y, &mut scratch.t) };
 		}
 	}
+	#[cfg(not(target_arch = "x86_64"))]
+	scratch.ahead.rest();
+	let t = &mut scratch.t;
 	low_rank_row_portable(a, b_t, rank, scale, x, y, t)
 }
 
@@ -471,6 +580,7 @@ fn low_rank_row<E: LowRankElement>(
 mod avx512 {
 	use std::arch::x86_64::*;
 
+	use super::{Ahead, RowScratch};
 	use crate::engine::simd::Element;
 
 	/// Sixteen stored weights widened to f32.
@@ -498,11 +608,18 @@ mod avx512 {
 
 	/// `t[k0..k0 + R] = A[k0..k0 + R]·x`.
 	#[inline(always)]
-	unsafe fn dots<E: Wide, const R: usize>(a: &[E], k0: usize, x: &[f32], t: &mut [f32]) {
+	unsafe fn dots<E: Wide, const R: usize>(
+		a: &[E],
+		k0: usize,
+		x: &[f32],
+		t: &mut [f32],
+		ahead: &mut Ahead,
+	) {
 		let in_dim = x.len();
 		let mut acc = [_mm512_setzero_ps(); R];
 		let mut i = 0;
 		while i + 16 <= in_dim {
+			ahead.step(R);
 			let xv = _mm512_loadu_ps(x.as_ptr().add(i));
 			for (r, acc_r) in acc.iter_mut().enumerate() {
 				let w = E::load16(a.as_ptr().add((k0 + r) * in_dim + i));
@@ -531,19 +648,20 @@ mod avx512 {
 		scale: f32,
 		x: &[f32],
 		y: &mut [f32],
-		t: &mut Vec<f32>,
+		scratch: &mut RowScratch,
 	) {
+		let RowScratch { t, ahead } = scratch;
 		let out_dim = y.len();
 		assert!(a.len() >= rank * x.len() && b_t.len() >= rank * out_dim);
 		t.clear();
 		t.resize(rank, 0.0);
 		let mut k = 0;
 		while k + 4 <= rank {
-			dots::<E, 4>(a, k, x, t);
+			dots::<E, 4>(a, k, x, t, ahead);
 			k += 4;
 		}
 		while k < rank {
-			dots::<E, 1>(a, k, x, t);
+			dots::<E, 1>(a, k, x, t, ahead);
 			k += 1;
 		}
 		for t_k in t.iter_mut() {
@@ -551,6 +669,7 @@ mod avx512 {
 		}
 		let mut c = 0;
 		while c + 16 <= out_dim {
+			ahead.step(rank);
 			let mut yv = _mm512_loadu_ps(y.as_ptr().add(c));
 			for (k, t_k) in t.iter().enumerate() {
 				let w = E::load16(b_t.as_ptr().add(k * out_dim + c));
