@@ -655,7 +655,12 @@ mod avx512 {
 		assert!(a.len() >= rank * x.len() && b_t.len() >= rank * out_dim);
 		t.clear();
 		t.resize(rank, 0.0);
+		// Eight ranks at a time keep eight independent sums in flight.
 		let mut k = 0;
+		while k + 8 <= rank {
+			dots::<E, 8>(a, k, x, t, ahead);
+			k += 8;
+		}
 		while k + 4 <= rank {
 			dots::<E, 4>(a, k, x, t, ahead);
 			k += 4;
@@ -667,7 +672,27 @@ mod avx512 {
 		for t_k in t.iter_mut() {
 			*t_k *= scale;
 		}
+		// Four column chunks at a time: each chunk's sum over the ranks is a
+		// chain of dependent multiply-adds, four chains keep the units busy.
 		let mut c = 0;
+		while c + 64 <= out_dim {
+			ahead.step(4 * rank);
+			let mut yv = [_mm512_setzero_ps(); 4];
+			for (q, yq) in yv.iter_mut().enumerate() {
+				*yq = _mm512_loadu_ps(y.as_ptr().add(c + 16 * q));
+			}
+			for (k, t_k) in t.iter().enumerate() {
+				let tk = _mm512_set1_ps(*t_k);
+				for (q, yq) in yv.iter_mut().enumerate() {
+					let w = E::load16(b_t.as_ptr().add(k * out_dim + c + 16 * q));
+					*yq = _mm512_fmadd_ps(w, tk, *yq);
+				}
+			}
+			for (q, yq) in yv.iter().enumerate() {
+				_mm512_storeu_ps(y.as_mut_ptr().add(c + 16 * q), *yq);
+			}
+			c += 64;
+		}
 		while c + 16 <= out_dim {
 			ahead.step(rank);
 			let mut yv = _mm512_loadu_ps(y.as_ptr().add(c));
