@@ -14,7 +14,9 @@
 //!   all three: every product is exact in f32.
 //!
 //! What remains is f32 summation, in the order the tile unit adds, as the
-//! other kernels' results differ from each other by their summation order.
+//! other kernels' results differ from each other by their summation order
+//! (and the tile unit reads subnormal inputs as zero: a part below 2^-126,
+//! which only activations under about 2^-103 have, is dropped).
 //!
 //! Layout: weight rows are tile rows (16 weight rows × one block of 32);
 //! activations are pre-arranged once per call as `tdpbf16ps` reads its

@@ -751,3 +751,78 @@ fn low_rank_row_portable<E: simd::Element>(
 pub(crate) fn kernel_applies(x: &Tensor) -> bool {
 	x.device().is_cpu() && x.dtype() == DType::F32
 }
+
+#[cfg(test)]
+mod tests {
+	use half::bf16;
+
+	use super::*;
+
+	/// Every shape the row kernels split differently: ranks of 8, 4 and 1
+	/// at a time, inputs with a tail past 16, outputs past 64, 16 and none,
+	/// in both storages, against the plain sums in f64.
+	#[test]
+	fn row_kernel_matches_plain_sums() {
+		let value = |i: usize| ((i as f32) * 0.618).sin();
+		for rank in [1usize, 3, 4, 8, 13] {
+			for (in_dim, out_dim) in [(16usize, 16usize), (37, 83), (576, 192), (64, 1536)] {
+				let a: Vec<f32> = (0..rank * in_dim).map(value).collect();
+				let b_t: Vec<f32> = (0..rank * out_dim).map(|i| value(i + 7)).collect();
+				let x: Vec<f32> = (0..in_dim).map(|i| value(i + 11) * 3.0).collect();
+				let y0: Vec<f32> = (0..out_dim).map(|i| value(i + 13)).collect();
+				let scale = 0.5f32;
+				let expected: Vec<f64> = (0..out_dim)
+					.map(|j| {
+						let delta: f64 = (0..rank)
+							.map(|k| {
+								let t: f64 = (0..in_dim)
+									.map(|i| f64::from(a[k * in_dim + i]) * f64::from(x[i]))
+									.sum();
+								t * f64::from(b_t[k * out_dim + j])
+							})
+							.sum();
+						f64::from(y0[j]) + f64::from(scale) * delta
+					})
+					.collect();
+				let check = |y: &[f32], what: &str, tolerance: f64| {
+					for (j, (got, want)) in y.iter().zip(&expected).enumerate() {
+						assert!(
+							(f64::from(*got) - want).abs() <= tolerance * (1.0 + want.abs()),
+							"{what}, rank {rank}, [{in_dim} -> {out_dim}], column {j}: {got} vs {want}"
+						);
+					}
+				};
+				let mut scratch = RowScratch::default();
+				let mut y = y0.clone();
+				low_rank_row(&a, &b_t, rank, scale, &x, &mut y, &mut scratch);
+				check(&y, "f32", 1e-4);
+				// bf16 weights: the kernel widens them exactly, so the
+				// reference uses the rounded values.
+				let a16: Vec<bf16> = a.iter().map(|v| bf16::from_f32(*v)).collect();
+				let b16: Vec<bf16> = b_t.iter().map(|v| bf16::from_f32(*v)).collect();
+				let mut y = y0.clone();
+				low_rank_row(&a16, &b16, rank, scale, &x, &mut y, &mut scratch);
+				let mut y_wide = y0.clone();
+				let (a_wide, b_wide): (Vec<f32>, Vec<f32>) = (
+					a16.iter().map(|v| v.to_f32()).collect(),
+					b16.iter().map(|v| v.to_f32()).collect(),
+				);
+				low_rank_row_portable(
+					&a_wide,
+					&b_wide,
+					rank,
+					scale,
+					&x,
+					&mut y_wide,
+					&mut scratch.t,
+				);
+				for (j, (got, want)) in y.iter().zip(&y_wide).enumerate() {
+					assert!(
+						(got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+						"bf16, rank {rank}, [{in_dim} -> {out_dim}], column {j}: {got} vs {want}"
+					);
+				}
+			}
+		}
+	}
+}
