@@ -33,13 +33,13 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use super::packed::BLOCK;
+use super::packed::{PackedMatrix, BLOCK};
 
 /// Rows (weight rows, activation rows) of one tile.
 pub(crate) const TILE: usize = 16;
 /// Fewest activation rows worth a tile pass: a pass costs about the same
 /// from 1 to 16 rows, the vector kernels grow with the rows, and at 8 rows
-/// the two tie on SmolLM2's shapes (`cargo bench --bench kernels`).
+/// each wins on some of SmolLM2's shapes (`cargo bench --bench kernels`).
 pub(crate) const MIN_ROWS: usize = 9;
 /// Activation parts: bf16 significands of 8 bits, three make f32's 24.
 const PARTS: usize = 3;
@@ -84,11 +84,9 @@ fn request_tile_state() -> bool {
 }
 
 /// A packed weight format the tile kernel reads.
-pub(crate) trait TileWeights: Sync {
+pub(crate) trait TileWeights: PackedMatrix {
 	/// Whether blocks have a minimum (`d·q + m`) besides the scale.
 	const MINS: bool;
-	fn rows(&self) -> usize;
-	fn cols(&self) -> usize;
 	/// Writes block `block` of weight rows `first..first + 16` as bf16
 	/// levels (exact), row `j` at `dst + j·stride` (in u16s).
 	///

@@ -471,14 +471,6 @@ mod x86 {
 impl amx::TileWeights for Int4Matrix {
 	const MINS: bool = true;
 
-	fn rows(&self) -> usize {
-		self.rows
-	}
-
-	fn cols(&self) -> usize {
-		self.cols
-	}
-
 	#[target_feature(enable = "avx512f,avx512bw,f16c")]
 	#[inline]
 	unsafe fn unpack_block(&self, first: usize, block: usize, dst: *mut u16, stride: usize) {

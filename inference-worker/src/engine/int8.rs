@@ -272,14 +272,6 @@ fn dot_rows(
 impl amx::TileWeights for Int8Matrix {
 	const MINS: bool = false;
 
-	fn rows(&self) -> usize {
-		self.rows
-	}
-
-	fn cols(&self) -> usize {
-		self.cols
-	}
-
 	#[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
 	#[inline]
 	unsafe fn unpack_block(&self, first: usize, block: usize, dst: *mut u16, stride: usize) {

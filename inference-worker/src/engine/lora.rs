@@ -345,28 +345,13 @@ impl InplaceOp2 for LoraKernel<'_> {
 			});
 		}
 
-		// Each row's jobs, found once: `order[starts[r]..starts[r + 1]]`.
-		let mut starts = vec![0usize; rows + 1];
-		for job in &jobs {
-			for r in job.piece.rows.clone() {
-				starts[r + 1] += 1;
-			}
-		}
-		for r in 0..rows {
-			starts[r + 1] += starts[r];
-		}
-		let mut next = starts.clone();
-		let mut order = vec![0usize; starts[rows]];
-		for (i, job) in jobs.iter().enumerate() {
-			for r in job.piece.rows.clone() {
-				order[next[r]] = i;
-				next[r] += 1;
-			}
-		}
+		// Pieces come segment by segment and segments are disjoint runs of
+		// rows: ordered by first row, a row's jobs are one contiguous run.
+		jobs.sort_by_key(|job| job.piece.rows.start);
 		let jobs_of = |row: usize| {
-			order[starts[row]..starts[row + 1]]
-				.iter()
-				.map(|&i| &jobs[i])
+			let first = jobs.partition_point(|job| job.piece.rows.end <= row);
+			let end = jobs.partition_point(|job| job.piece.rows.start <= row);
+			&jobs[first..end.max(first)]
 		};
 
 		// Each output row is written by exactly one task: split by rows.
@@ -376,12 +361,12 @@ impl InplaceOp2 for LoraKernel<'_> {
 			// the next row's are asked of the caches while this one computes.
 			scratch.ahead.clear();
 			if row + 1 < rows {
-				for job in jobs_of(row + 1) {
+				for job in jobs_of(row + 1).iter() {
 					scratch.ahead.push(job.a.bytes());
 					scratch.ahead.push(job.b_t.bytes());
 				}
 			}
-			for job in jobs_of(row) {
+			for job in jobs_of(row).iter() {
 				job.apply(x_row, &mut y_row[job.piece.cols.clone()], scratch);
 			}
 		};
@@ -637,6 +622,33 @@ mod avx512 {
 		}
 	}
 
+	/// `y[c..c + 16·Q] += Σₖ t[k]·Bᵀ[k][c..c + 16·Q]`.
+	#[inline(always)]
+	unsafe fn columns<E: Wide, const Q: usize>(
+		b_t: &[E],
+		t: &[f32],
+		c: usize,
+		y: &mut [f32],
+		ahead: &mut Ahead,
+	) {
+		let out_dim = y.len();
+		ahead.step(Q * t.len());
+		let mut yv = [_mm512_setzero_ps(); Q];
+		for (q, yq) in yv.iter_mut().enumerate() {
+			*yq = _mm512_loadu_ps(y.as_ptr().add(c + 16 * q));
+		}
+		for (k, t_k) in t.iter().enumerate() {
+			let tk = _mm512_set1_ps(*t_k);
+			for (q, yq) in yv.iter_mut().enumerate() {
+				let w = E::load16(b_t.as_ptr().add(k * out_dim + c + 16 * q));
+				*yq = _mm512_fmadd_ps(w, tk, *yq);
+			}
+		}
+		for (q, yq) in yv.iter().enumerate() {
+			_mm512_storeu_ps(y.as_mut_ptr().add(c + 16 * q), *yq);
+		}
+	}
+
 	/// # Safety
 	/// AVX-512F; `a` holds `rank` rows of `x.len()`, `b_t` `rank` rows of
 	/// `y.len()`.
@@ -676,31 +688,11 @@ mod avx512 {
 		// chain of dependent multiply-adds, four chains keep the units busy.
 		let mut c = 0;
 		while c + 64 <= out_dim {
-			ahead.step(4 * rank);
-			let mut yv = [_mm512_setzero_ps(); 4];
-			for (q, yq) in yv.iter_mut().enumerate() {
-				*yq = _mm512_loadu_ps(y.as_ptr().add(c + 16 * q));
-			}
-			for (k, t_k) in t.iter().enumerate() {
-				let tk = _mm512_set1_ps(*t_k);
-				for (q, yq) in yv.iter_mut().enumerate() {
-					let w = E::load16(b_t.as_ptr().add(k * out_dim + c + 16 * q));
-					*yq = _mm512_fmadd_ps(w, tk, *yq);
-				}
-			}
-			for (q, yq) in yv.iter().enumerate() {
-				_mm512_storeu_ps(y.as_mut_ptr().add(c + 16 * q), *yq);
-			}
+			columns::<E, 4>(b_t, t, c, y, ahead);
 			c += 64;
 		}
 		while c + 16 <= out_dim {
-			ahead.step(rank);
-			let mut yv = _mm512_loadu_ps(y.as_ptr().add(c));
-			for (k, t_k) in t.iter().enumerate() {
-				let w = E::load16(b_t.as_ptr().add(k * out_dim + c));
-				yv = _mm512_fmadd_ps(w, _mm512_set1_ps(*t_k), yv);
-			}
-			_mm512_storeu_ps(y.as_mut_ptr().add(c), yv);
+			columns::<E, 1>(b_t, t, c, y, ahead);
 			c += 16;
 		}
 		for (j, y_j) in y.iter_mut().enumerate().skip(c) {
