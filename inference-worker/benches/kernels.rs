@@ -7,9 +7,12 @@
 
 use std::time::Instant;
 
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
 use openledger_inference_worker::engine::int4::Int4Matrix;
 use openledger_inference_worker::engine::int8::Int8Matrix;
+use openledger_inference_worker::engine::lora::{
+	add_in_place, LoraPair, LoraTarget, LoraWeights, RowSegment, TargetColumns,
+};
 
 /// SmolLM2-135M: q/k/v, o, gate/up, down (4-bit), output projection (8-bit).
 const SHAPES: [(&str, usize, usize); 5] = [
@@ -41,6 +44,9 @@ fn main() {
 		std::env::var("OPENLEDGER_AMX").unwrap_or_else(|_| "default".into())
 	);
 	let only = std::env::var("OPENLEDGER_BENCH_SHAPE").ok();
+	if only.as_deref().is_none_or(|o| o == "lora") {
+		lora_steps(&device);
+	}
 	for (name, n, k) in SHAPES {
 		if only.as_deref().is_some_and(|o| o != name) {
 			continue;
@@ -66,6 +72,105 @@ fn main() {
 				macs / t4 / 1e9,
 				t8 * 1e6,
 				macs / t8 / 1e9
+			);
+		}
+	}
+}
+
+/// The LoRA kernel over a 64-row decode step of SmolLM2-135M (30 layers,
+/// rank 8 on all seven projections, bf16 weights): every row on its own
+/// adapter, and every row on one adapter.
+fn lora_steps(device: &Device) {
+	const LAYERS: usize = 30;
+	const ROWS: usize = 64;
+	const RANK: usize = 8;
+	let width = |t: LoraTarget| match t {
+		LoraTarget::K | LoraTarget::V => 192,
+		LoraTarget::Gate | LoraTarget::Up => 1536,
+		_ => 576,
+	};
+	let in_width = |t: LoraTarget| if t == LoraTarget::Down { 1536 } else { 576 };
+	let adapters: Vec<LoraWeights> = (0..ROWS)
+		.map(|_| {
+			let mut weights = LoraWeights::new(LAYERS);
+			for layer in 0..LAYERS {
+				for t in LoraTarget::ALL {
+					let a = Tensor::randn(0f32, 0.05, (RANK, in_width(t)), device)
+						.and_then(|a| a.to_dtype(DType::BF16))
+						.expect("A");
+					let b = Tensor::randn(0f32, 0.05, (width(t), RANK), device)
+						.and_then(|b| b.to_dtype(DType::BF16))
+						.expect("B");
+					let pair = LoraPair::from_peft(a, b, 2.0).expect("pair");
+					weights.insert(layer, t, pair).expect("insert");
+				}
+			}
+			weights
+		})
+		.collect();
+	let bytes: usize = adapters.iter().map(LoraWeights::size_in_bytes).sum();
+	// The engine's four projections of a layer, as fused column ranges.
+	let calls: Vec<Vec<TargetColumns>> = [
+		vec![LoraTarget::Q, LoraTarget::K, LoraTarget::V],
+		vec![LoraTarget::O],
+		vec![LoraTarget::Gate, LoraTarget::Up],
+		vec![LoraTarget::Down],
+	]
+	.into_iter()
+	.map(|targets| {
+		let mut start = 0;
+		targets
+			.into_iter()
+			.map(|target| {
+				let cols = start..start + width(target);
+				start = cols.end;
+				TargetColumns { target, cols }
+			})
+			.collect()
+	})
+	.collect();
+	let tensors: Vec<(Tensor, Tensor)> = calls
+		.iter()
+		.map(|columns| {
+			let in_dim = in_width(columns[0].target);
+			let out_dim = columns.last().expect("a target").cols.end;
+			let x = Tensor::randn(0f32, 1.0, (ROWS, in_dim), device).expect("x");
+			let y = Tensor::zeros((ROWS, out_dim), DType::F32, device).expect("y");
+			(x, y)
+		})
+		.collect();
+	let packed: Vec<LoraWeights> = adapters
+		.iter()
+		.map(|w| w.contiguous().expect("one buffer"))
+		.collect();
+	let step = |segments: &[RowSegment]| {
+		for layer in 0..LAYERS {
+			for (columns, (x, y)) in calls.iter().zip(&tensors) {
+				add_in_place(y, x, layer, columns, segments).expect("lora kernel");
+			}
+		}
+	};
+	for round in 0..3 {
+		for (layout, adapters) in [("scattered", &adapters), ("one buffer", &packed)] {
+			let distinct: Vec<RowSegment> = adapters
+				.iter()
+				.enumerate()
+				.map(|(row, lora)| RowSegment {
+					rows: (row, 1),
+					lora: Some(lora),
+				})
+				.collect();
+			let shared = [RowSegment {
+				rows: (0, ROWS),
+				lora: Some(&adapters[0]),
+			}];
+			let t_distinct = time(20, || step(&distinct));
+			let t_shared = time(20, || step(&shared));
+			println!(
+				"lora step, {ROWS} rows, {layout:10} (round {round}): distinct adapters {:6.2} ms ({:5.1} GB/s of adapter weights) | one adapter {:6.2} ms",
+				t_distinct * 1e3,
+				bytes as f64 / t_distinct / 1e9,
+				t_shared * 1e3,
 			);
 		}
 	}

@@ -232,6 +232,8 @@ pub fn load_peft_adapter(
 		}
 	}
 	targets.sort();
+	// One buffer per adapter, in the order a forward pass reads it.
+	let weights = weights.contiguous()?;
 	let bytes = weights.size_in_bytes();
 	Ok(LoadedAdapter {
 		name: name.to_string(),
