@@ -11,7 +11,7 @@ use candle_core::{DType, Device, Tensor};
 use openledger_inference_worker::engine::int4::Int4Matrix;
 use openledger_inference_worker::engine::int8::Int8Matrix;
 use openledger_inference_worker::engine::lora::{
-	add_in_place, LoraPair, LoraTarget, LoraWeights, RowSegment, TargetColumns,
+	add_in_place, LoraPair, LoraStorage, LoraTarget, LoraWeights, RowSegment, TargetColumns,
 };
 
 /// SmolLM2-135M: q/k/v, o, gate/up, down (4-bit), output projection (8-bit).
@@ -108,7 +108,6 @@ fn lora_steps(device: &Device) {
 			weights
 		})
 		.collect();
-	let bytes: usize = adapters.iter().map(LoraWeights::size_in_bytes).sum();
 	// The engine's four projections of a layer, as fused column ranges.
 	let calls: Vec<Vec<TargetColumns>> = [
 		vec![LoraTarget::Q, LoraTarget::K, LoraTarget::V],
@@ -139,10 +138,13 @@ fn lora_steps(device: &Device) {
 			(x, y)
 		})
 		.collect();
-	let packed: Vec<LoraWeights> = adapters
-		.iter()
-		.map(|w| w.contiguous().expect("one buffer"))
-		.collect();
+	let stored = |storage| -> Vec<LoraWeights> {
+		adapters
+			.iter()
+			.map(|w| w.stored_as(storage, device).expect("one buffer"))
+			.collect()
+	};
+	let (bf16, int8) = (stored(LoraStorage::Bf16), stored(LoraStorage::Int8));
 	let step = |segments: &[RowSegment]| {
 		for layer in 0..LAYERS {
 			for (columns, (x, y)) in calls.iter().zip(&tensors) {
@@ -151,7 +153,12 @@ fn lora_steps(device: &Device) {
 		}
 	};
 	for round in 0..3 {
-		for (layout, adapters) in [("scattered", &adapters), ("one buffer", &packed)] {
+		for (layout, adapters) in [
+			("bf16, one array per tensor", &adapters),
+			("bf16, one buffer", &bf16),
+			("int8, one buffer", &int8),
+		] {
+			let bytes: usize = adapters.iter().map(LoraWeights::size_in_bytes).sum();
 			let distinct: Vec<RowSegment> = adapters
 				.iter()
 				.enumerate()
@@ -167,7 +174,7 @@ fn lora_steps(device: &Device) {
 			let t_distinct = time(20, || step(&distinct));
 			let t_shared = time(20, || step(&shared));
 			println!(
-				"lora step, {ROWS} rows, {layout:10} (round {round}): distinct adapters {:6.2} ms ({:5.1} GB/s of adapter weights) | one adapter {:6.2} ms",
+				"lora step, {ROWS} rows, {layout:27} (round {round}): distinct adapters {:6.2} ms ({:5.1} GB/s of adapter weights) | one adapter {:6.2} ms",
 				t_distinct * 1e3,
 				bytes as f64 / t_distinct / 1e9,
 				t_shared * 1e3,

@@ -10,7 +10,9 @@
 //! `OPENLEDGER_BENCH_ONLY=decode` runs only the decode throughput section;
 //! `OPENLEDGER_BENCH_FORMATS=int8,dense` limits it to those weight formats
 //! (names as `{:?}` prints them, any case; `none` skips decoding and runs
-//! only the adapter sections); `OPENLEDGER_BENCH_ROUNDS=5`
+//! only the adapter sections); `OPENLEDGER_BENCH_ADAPTER_STORAGE=bf16` keeps
+//! the adapters in bf16 rather than the default 8-bit rows;
+//! `OPENLEDGER_BENCH_ROUNDS=5`
 //! measures each decode throughput 5 times and reports the best (the build
 //! machine is shared, and other work only ever slows a round down).
 //! Uses `$OPENLEDGER_MODEL` or `~/.cache/openledger/models/SmolLM2-135M-Instruct.Q4_1.gguf`
@@ -28,7 +30,7 @@ use openledger_inference_worker::engine::chat::{ChatMessage, ChatTemplate};
 use openledger_inference_worker::engine::sampling::argmax;
 use openledger_inference_worker::engine::tokenizer::TextTokenizer;
 use openledger_inference_worker::engine::{
-	Architecture, BatchRow, Llama, LoadOptions, LoraWeights, WeightFormat,
+	Architecture, BatchRow, Llama, LoadOptions, LoraStorage, LoraWeights, WeightFormat,
 };
 use openledger_inference_worker::fixtures::{self, AdapterSpec};
 
@@ -297,7 +299,10 @@ fn main() {
 		AdapterLimits {
 			max_rank: 64,
 			cache_bytes: 4 << 30,
-			..AdapterLimits::default()
+			storage: std::env::var("OPENLEDGER_BENCH_ADAPTER_STORAGE")
+				.ok()
+				.map(|name| LoraStorage::from_name(&name).expect("int8, bf16 or f32"))
+				.unwrap_or_default(),
 		},
 	);
 	for i in 0..ADAPTERS {
@@ -330,8 +335,9 @@ fn main() {
 		load_times[ADAPTERS - 1].as_secs_f64() * 1e3
 	);
 	println!(
-		"memory:       {:.1} KiB per resident adapter (bf16)",
-		adapters[0].bytes as f64 / 1024.0
+		"memory:       {:.1} KiB per resident adapter ({})",
+		adapters[0].bytes as f64 / 1024.0,
+		registry.limits().storage.name()
 	);
 
 	// --- Multi-LoRA batch vs base batch vs merge-per-request. ---

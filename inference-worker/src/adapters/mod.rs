@@ -6,7 +6,7 @@ mod registry;
 
 use std::path::PathBuf;
 
-use crate::engine::{EngineError, ModelConfig};
+use crate::engine::{EngineError, LoraStorage, ModelConfig};
 
 pub use peft::{
 	load_peft_adapter, save_peft_adapter, LoadedAdapter, PeftConfig, PeftMetadata,
@@ -64,10 +64,11 @@ pub struct AdapterLimits {
 	/// Bytes of adapter weights kept resident; least recently used
 	/// adapters are dropped beyond it and reloaded when next asked for.
 	pub cache_bytes: usize,
-	/// How resident adapter weights are stored: bf16 halves the memory and
-	/// the bytes a batch over many adapters reads per step; f32 keeps
-	/// adapters stored in f32 exact.
-	pub dtype: candle_core::DType,
+	/// How resident adapter weights are stored (see [`LoraStorage`]): 8-bit
+	/// rows by default, a quarter of f32's memory and of the bytes a batch
+	/// over many adapters reads per step; bf16 half; f32 keeps adapters
+	/// stored in f32 exact. On a GPU, 8-bit rows are kept in bf16.
+	pub storage: LoraStorage,
 }
 
 impl Default for AdapterLimits {
@@ -75,7 +76,7 @@ impl Default for AdapterLimits {
 		Self {
 			max_rank: 64,
 			cache_bytes: 512 << 20,
-			dtype: candle_core::DType::BF16,
+			storage: LoraStorage::default(),
 		}
 	}
 }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::{AdapterError, AdapterLimits, BaseModelInfo};
 use crate::engine::llama::{target_in_width, target_width};
-use crate::engine::{LoraPair, LoraTarget, LoraWeights};
+use crate::engine::{LoraPair, LoraStorage, LoraTarget, LoraWeights};
 
 pub const ADAPTER_CONFIG_FILE: &str = "adapter_config.json";
 pub const ADAPTER_WEIGHTS_FILE: &str = "adapter_model.safetensors";
@@ -223,8 +223,8 @@ pub fn load_peft_adapter(
 		}
 		let in_dim = target_in_width(&base.config, target);
 		let out_dim = target_width(&base.config, target);
-		let a = read_tensor(&file, &a_key, &[rank, in_dim], base, limits.dtype)?;
-		let b = read_tensor(&file, &b_key, &[out_dim, rank], base, limits.dtype)?;
+		let a = read_tensor(&file, &a_key, &[rank, in_dim])?;
+		let b = read_tensor(&file, &b_key, &[out_dim, rank])?;
 		weights.insert(layer, target, LoraPair::from_peft(a, b, scale)?)?;
 		max_rank = max_rank.max(rank);
 		if !targets.contains(&target) {
@@ -232,8 +232,13 @@ pub fn load_peft_adapter(
 		}
 	}
 	targets.sort();
-	// One buffer per adapter, in the order a forward pass reads it.
-	let weights = weights.contiguous()?;
+	// One buffer per adapter, in the order a forward pass reads it. 8-bit
+	// rows are the CPU kernel's; a GPU keeps bf16.
+	let storage = match limits.storage {
+		LoraStorage::Int8 if !base.device.is_cpu() => LoraStorage::Bf16,
+		storage => storage,
+	};
+	let weights = weights.stored_as(storage, &base.device)?;
 	let bytes = weights.size_in_bytes();
 	Ok(LoadedAdapter {
 		name: name.to_string(),
@@ -271,12 +276,11 @@ fn parse_key(key: &str, num_layers: usize) -> Option<(usize, LoraTarget, bool)> 
 	(block == expected_block && layer < num_layers).then_some((layer, target, is_a))
 }
 
+/// The tensor `key`, checked for shape and finiteness, in f32 on the CPU.
 fn read_tensor(
 	file: &SafeTensors<'_>,
 	key: &str,
 	expected: &[usize],
-	base: &BaseModelInfo,
-	stored_as: DType,
 ) -> Result<Tensor, AdapterError> {
 	let view = file
 		.tensor(key)
@@ -311,7 +315,7 @@ fn read_tensor(
 			"`{key}` contains NaN or infinite values"
 		)));
 	}
-	Ok(tensor.to_dtype(stored_as)?.to_device(&base.device)?)
+	Ok(tensor)
 }
 
 /// What [`save_peft_adapter`] writes into `adapter_config.json`.
@@ -340,11 +344,11 @@ pub fn save_peft_adapter(
 		let prefix = format!("base_model.model.{}", target.module_path(layer));
 		tensors.insert(
 			format!("{prefix}.lora_A.weight"),
-			pair.a().to_dtype(DType::F32)?.contiguous()?,
+			pair.a()?.to_dtype(DType::F32)?.contiguous()?,
 		);
 		tensors.insert(
 			format!("{prefix}.lora_B.weight"),
-			pair.b_t().t()?.to_dtype(DType::F32)?.contiguous()?,
+			pair.b_t()?.t()?.to_dtype(DType::F32)?.contiguous()?,
 		);
 		if !targets.contains(&target.module_name()) {
 			targets.push(target.module_name());

@@ -193,7 +193,7 @@ impl AttributedAdapter {
 		let limits = AdapterLimits {
 			max_rank: usize::MAX,
 			cache_bytes: usize::MAX,
-			dtype: candle_core::DType::F32,
+			storage: crate::engine::LoraStorage::F32,
 		};
 		let loaded = load_peft_adapter("attribution", adapter_dir, base, &limits)?;
 		Ok(Self {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use candle_core::{DType, Device};
+use candle_core::Device;
 use clap::{Args, Parser, Subcommand};
 use openledger_inference_worker::adapters::{AdapterLimits, AdapterRegistry, BaseModelInfo};
 use openledger_inference_worker::attribution::gradient::ProjectionParams;
@@ -29,7 +29,9 @@ use openledger_inference_worker::chain::verifier::Verifier;
 use openledger_inference_worker::chain::{keypair_from_uri, Chain};
 use openledger_inference_worker::engine::chat::ChatTemplate;
 use openledger_inference_worker::engine::tokenizer::TextTokenizer;
-use openledger_inference_worker::engine::{Llama, LoadOptions, LoraTarget, WeightFormat};
+use openledger_inference_worker::engine::{
+	Llama, LoadOptions, LoraStorage, LoraTarget, WeightFormat,
+};
 use openledger_inference_worker::factory::{self, DatanetVersion, TrainConfig, TrainingReport};
 use openledger_inference_worker::hex::hex_hash;
 use openledger_inference_worker::http::{self, AppState};
@@ -108,9 +110,11 @@ struct ServeArgs {
 	/// `max_tokens` for requests that give none.
 	#[arg(long, default_value_t = 512)]
 	default_max_tokens: usize,
-	/// Keep resident adapters in f32 rather than bf16 (twice the memory).
-	#[arg(long)]
-	f32_adapters: bool,
+	/// How resident adapters are kept: `int8` (8-bit rows with a scale
+	/// each, the default), `bf16` (twice the memory) or `f32` (four times,
+	/// exact).
+	#[arg(long, default_value = "int8", value_parser = parse_storage)]
+	adapter_storage: LoraStorage,
 	/// Refuse `/v1/load_lora_adapter` and `/v1/unload_lora_adapter`.
 	#[arg(long)]
 	no_runtime_lora: bool,
@@ -162,6 +166,11 @@ fn parse_device(name: &str) -> Result<Device> {
 	}
 }
 
+fn parse_storage(name: &str) -> std::result::Result<LoraStorage, String> {
+	LoraStorage::from_name(name)
+		.ok_or_else(|| format!("unknown adapter storage `{name}`; use int8, bf16 or f32"))
+}
+
 /// `SmolLM2-135M-Instruct.Q4_1.gguf` → `SmolLM2-135M-Instruct`.
 fn default_model_id(path: &Path) -> String {
 	let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("model");
@@ -198,11 +207,7 @@ fn serve(args: ServeArgs) -> Result<()> {
 	let limits = AdapterLimits {
 		max_rank: args.max_lora_rank,
 		cache_bytes: args.adapter_cache_mib << 20,
-		dtype: if args.f32_adapters {
-			DType::F32
-		} else {
-			DType::BF16
-		},
+		storage: args.adapter_storage,
 	};
 	let registry = Arc::new(AdapterRegistry::new(base, limits));
 	if let Some(dir) = &args.adapter_dir {

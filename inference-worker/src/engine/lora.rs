@@ -74,14 +74,117 @@ impl LoraTarget {
 	}
 }
 
+/// How a resident adapter's weights are kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LoraStorage {
+	/// As trained, exactly.
+	F32,
+	/// Rounded to bf16: half the bytes of f32.
+	Bf16,
+	/// Each row of `A` and `Bᵀ` as 8-bit integers with one f32 scale (its
+	/// largest magnitude over 127): a quarter of the bytes of f32, half of
+	/// bf16, for the CPU kernel. A batch over many adapters is bound by
+	/// reading their weights, so this is the default.
+	#[default]
+	Int8,
+}
+
+impl LoraStorage {
+	/// The name the worker's flag and metrics use.
+	pub fn name(self) -> &'static str {
+		match self {
+			Self::F32 => "f32",
+			Self::Bf16 => "bf16",
+			Self::Int8 => "int8",
+		}
+	}
+
+	/// The inverse of [`Self::name`].
+	pub fn from_name(name: &str) -> Option<Self> {
+		[Self::F32, Self::Bf16, Self::Int8]
+			.into_iter()
+			.find(|s| s.name() == name)
+	}
+}
+
 /// One low-rank update `ΔW = scale · B·A` of one projection, kept as
 /// `A` `[rank, in]` and `Bᵀ` `[rank, out]` so that both the tensor path
 /// (`x·Aᵀ·Bᵀ`) and the CPU kernel (`y += tₖ·Bᵀₖ`) read rows.
 #[derive(Clone, Debug)]
 pub struct LoraPair {
-	a: Tensor,
-	b_t: Tensor,
+	weights: PairWeights,
 	scale: f64,
+}
+
+#[derive(Clone, Debug)]
+enum PairWeights {
+	/// Float tensors (f32 or bf16), possibly trainable variables.
+	Tensors { a: Tensor, b_t: Tensor },
+	/// [`LoraStorage::Int8`], for the CPU kernel.
+	Int8 { a: Int8Rows, b_t: Int8Rows },
+}
+
+/// Rows of 8-bit weights, each with one scale: `wᵢⱼ = scaleᵢ · qᵢⱼ`. The
+/// values and scales may be ranges of buffers shared with other pairs.
+#[derive(Clone, Debug)]
+struct Int8Rows {
+	values: std::sync::Arc<[i8]>,
+	scales: std::sync::Arc<[f32]>,
+	/// Where the rows start in `values` and in `scales`.
+	start: usize,
+	scale_start: usize,
+	rows: usize,
+	cols: usize,
+}
+
+impl Int8Rows {
+	fn values(&self) -> &[i8] {
+		&self.values[self.start..self.start + self.rows * self.cols]
+	}
+
+	fn scales(&self) -> &[f32] {
+		&self.scales[self.scale_start..self.scale_start + self.rows]
+	}
+
+	/// The weights the integers stand for, `[rows, cols]` in f32.
+	fn dequantize(&self) -> Result<Tensor> {
+		let values: Vec<f32> = self
+			.values()
+			.chunks_exact(self.cols)
+			.zip(self.scales())
+			.flat_map(|(row, s)| row.iter().map(move |q| f32::from(*q) * s))
+			.collect();
+		Ok(Tensor::from_vec(
+			values,
+			(self.rows, self.cols),
+			&candle_core::Device::Cpu,
+		)?)
+	}
+}
+
+/// Appends `w` `[rows, cols]` to `values` and `scales` as 8-bit rows, and
+/// says where they went.
+fn quantize_rows(
+	w: &Tensor,
+	values: &mut Vec<i8>,
+	scales: &mut Vec<f32>,
+) -> Result<(usize, usize)> {
+	let (start, scale_start) = (values.len(), scales.len());
+	for row in w.to_dtype(DType::F32)?.to_vec2::<f32>()? {
+		let largest = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+		if !largest.is_finite() {
+			return Err(EngineError::Batch("LoRA weights are not finite".into()));
+		}
+		let scale = largest / 127.0;
+		let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
+		// |v·inverse| <= 127 up to rounding; the clamp keeps it exact.
+		values.extend(
+			row.iter()
+				.map(|v| (v * inverse).round().clamp(-127.0, 127.0) as i8),
+		);
+		scales.push(scale);
+	}
+	Ok((start, scale_start))
 }
 
 impl LoraPair {
@@ -101,44 +204,88 @@ impl LoraPair {
 				"LoRA A has rank {rank_a} but B has {rank_b}"
 			)));
 		}
-		Ok(Self { a, b_t, scale })
+		Ok(Self {
+			weights: PairWeights::Tensors { a, b_t },
+			scale,
+		})
 	}
 
 	pub fn rank(&self) -> usize {
-		self.a.dims()[0]
+		self.dims().0
 	}
 	pub fn in_dim(&self) -> usize {
-		self.a.dims()[1]
+		self.dims().1
 	}
 	pub fn out_dim(&self) -> usize {
-		self.b_t.dims()[1]
+		self.dims().2
 	}
 	pub fn scale(&self) -> f64 {
 		self.scale
 	}
-	/// `A`, `[rank, in]`.
-	pub fn a(&self) -> &Tensor {
-		&self.a
+
+	/// (rank, in, out).
+	fn dims(&self) -> (usize, usize, usize) {
+		match &self.weights {
+			PairWeights::Tensors { a, b_t } => (a.dims()[0], a.dims()[1], b_t.dims()[1]),
+			PairWeights::Int8 { a, b_t } => (a.rows, a.cols, b_t.cols),
+		}
 	}
-	/// `Bᵀ`, `[rank, out]`.
-	pub fn b_t(&self) -> &Tensor {
-		&self.b_t
+
+	/// How the weights are stored.
+	pub fn storage(&self) -> LoraStorage {
+		match &self.weights {
+			PairWeights::Tensors { a, .. } if a.dtype() == DType::BF16 => LoraStorage::Bf16,
+			PairWeights::Tensors { .. } => LoraStorage::F32,
+			PairWeights::Int8 { .. } => LoraStorage::Int8,
+		}
+	}
+
+	/// `A`, `[rank, in]`: the stored tensor (a trainable variable stays
+	/// one), or the values 8-bit rows stand for, in f32.
+	pub fn a(&self) -> Result<Tensor> {
+		match &self.weights {
+			PairWeights::Tensors { a, .. } => Ok(a.clone()),
+			PairWeights::Int8 { a, .. } => a.dequantize(),
+		}
+	}
+
+	/// `Bᵀ`, `[rank, out]`, as [`Self::a`].
+	pub fn b_t(&self) -> Result<Tensor> {
+		match &self.weights {
+			PairWeights::Tensors { b_t, .. } => Ok(b_t.clone()),
+			PairWeights::Int8 { b_t, .. } => b_t.dequantize(),
+		}
 	}
 
 	/// `scale · x·Aᵀ·Bᵀ` for `x` `[rows, in]`, with differentiable ops.
 	pub fn delta(&self, x: &Tensor) -> Result<Tensor> {
-		let (a, b_t) = (self.a.to_dtype(x.dtype())?, self.b_t.to_dtype(x.dtype())?);
+		let (a, b_t) = (self.a()?, self.b_t()?);
+		let (a, b_t) = (
+			a.to_device(x.device())?.to_dtype(x.dtype())?,
+			b_t.to_device(x.device())?.to_dtype(x.dtype())?,
+		);
 		Ok((x.matmul(&a.t()?)?.matmul(&b_t)? * self.scale)?)
 	}
 
 	/// The dense update `scale · B·A`, `[out, in]`, for merging.
 	pub fn delta_weight(&self) -> Result<Tensor> {
-		let (a, b_t) = (self.a.to_dtype(DType::F32)?, self.b_t.to_dtype(DType::F32)?);
+		let (a, b_t) = (
+			self.a()?.to_dtype(DType::F32)?,
+			self.b_t()?.to_dtype(DType::F32)?,
+		);
 		Ok((b_t.t()?.matmul(&a)? * self.scale)?)
 	}
 
 	pub fn size_in_bytes(&self) -> usize {
-		(self.a.elem_count() + self.b_t.elem_count()) * self.a.dtype().size_in_bytes()
+		match &self.weights {
+			PairWeights::Tensors { a, b_t } => {
+				(a.elem_count() + b_t.elem_count()) * a.dtype().size_in_bytes()
+			},
+			PairWeights::Int8 { a, b_t } => {
+				(a.rows * a.cols + b_t.rows * b_t.cols)
+					+ (a.rows + b_t.rows) * std::mem::size_of::<f32>()
+			},
+		}
 	}
 }
 
@@ -186,36 +333,75 @@ impl LoraWeights {
 		self.pairs().map(|(_, _, p)| p.size_in_bytes()).sum()
 	}
 
-	/// The same weights in one buffer, in the order a forward pass reads
-	/// them (layer by layer, each target's `A` then `Bᵀ`), every pair a view
-	/// into it. A batch over many adapters reads each row's weights for a
-	/// projection as one run of memory rather than several scattered
-	/// allocations, which the caches fetch ahead far better.
-	/// Weights of mixed storage types are returned as they are.
-	pub fn contiguous(&self) -> Result<Self> {
+	/// The same weights kept as `storage`, in one buffer in the order a
+	/// forward pass reads them (layer by layer, each target's `A` then
+	/// `Bᵀ`), every pair a view into it. A batch over many adapters then
+	/// reads each row's weights for a projection as one run of memory
+	/// rather than several scattered allocations.
+	/// Float storage is placed on `device`; 8-bit rows are host memory, for
+	/// the CPU kernel.
+	pub fn stored_as(&self, storage: LoraStorage, device: &candle_core::Device) -> Result<Self> {
+		let mut packed = Self::new(self.num_layers());
+		if storage == LoraStorage::Int8 {
+			let (mut values, mut scales) = (Vec::new(), Vec::new());
+			let mut places = Vec::new();
+			for (_, _, pair) in self.pairs() {
+				let a = quantize_rows(&pair.a()?, &mut values, &mut scales)?;
+				let b_t = quantize_rows(&pair.b_t()?, &mut values, &mut scales)?;
+				places.push((a, b_t));
+			}
+			let (values, scales): (std::sync::Arc<[i8]>, std::sync::Arc<[f32]>) =
+				(values.into(), scales.into());
+			for ((layer, target, pair), (a, b_t)) in self.pairs().zip(places) {
+				let (rank, in_dim, out_dim) = pair.dims();
+				let rows = |(start, scale_start): (usize, usize), cols| Int8Rows {
+					values: values.clone(),
+					scales: scales.clone(),
+					start,
+					scale_start,
+					rows: rank,
+					cols,
+				};
+				let weights = PairWeights::Int8 {
+					a: rows(a, in_dim),
+					b_t: rows(b_t, out_dim),
+				};
+				packed.insert(
+					layer,
+					target,
+					LoraPair {
+						weights,
+						scale: pair.scale,
+					},
+				)?;
+			}
+			return Ok(packed);
+		}
+		let dtype = match storage {
+			LoraStorage::F32 => DType::F32,
+			_ => DType::BF16,
+		};
 		let mut parts = Vec::new();
 		for (_, _, pair) in self.pairs() {
-			parts.push(pair.a.flatten_all()?);
-			parts.push(pair.b_t.flatten_all()?);
+			parts.push(pair.a()?.to_dtype(dtype)?.flatten_all()?);
+			parts.push(pair.b_t()?.to_dtype(dtype)?.flatten_all()?);
 		}
-		let Some(first) = parts.first() else {
-			return Ok(self.clone());
-		};
-		if parts.iter().any(|p| p.dtype() != first.dtype()) {
-			return Ok(self.clone());
+		if parts.is_empty() {
+			return Ok(packed);
 		}
-		let buffer = Tensor::cat(&parts, 0)?;
-		let mut packed = Self::new(self.num_layers());
+		let buffer = Tensor::cat(&parts, 0)?.to_device(device)?;
 		let mut offset = 0;
-		let mut view = |shape: &[usize]| -> Result<Tensor> {
-			let len = shape.iter().product();
-			let part = buffer.narrow(0, offset, len)?.reshape(shape)?;
-			offset += len;
+		let mut view = |rows: usize, cols: usize| -> Result<Tensor> {
+			let part = buffer
+				.narrow(0, offset, rows * cols)?
+				.reshape((rows, cols))?;
+			offset += rows * cols;
 			Ok(part)
 		};
 		for (layer, target, pair) in self.pairs() {
-			let a = view(pair.a.dims())?;
-			let b_t = view(pair.b_t.dims())?;
+			let (rank, in_dim, out_dim) = pair.dims();
+			let a = view(rank, in_dim)?;
+			let b_t = view(rank, out_dim)?;
 			packed.insert(layer, target, LoraPair::new(a, b_t, pair.scale)?)?;
 		}
 		Ok(packed)
@@ -347,22 +533,39 @@ impl InplaceOp2 for LoraKernel<'_> {
 		let y = &mut y[y0..y1];
 		let x = &x[x0..x1];
 
-		// Borrow every pair's weights once; the guards outlive the loop.
+		// Borrow every float pair's weights once; the guards outlive the
+		// loop. 8-bit pairs are plain memory.
 		let guards: Vec<_> = self
 			.pieces
 			.iter()
-			.map(|p| {
-				(
-					p.pair.a.storage_and_layout(),
-					p.pair.b_t.storage_and_layout(),
-				)
+			.map(|p| match &p.pair.weights {
+				PairWeights::Tensors { a, b_t } => {
+					Some((a.storage_and_layout(), b_t.storage_and_layout()))
+				},
+				PairWeights::Int8 { .. } => None,
 			})
 			.collect();
 		let mut jobs = Vec::with_capacity(self.pieces.len());
 		let mut work = 0usize;
-		for (piece, ((a, la), (b, lb))) in self.pieces.iter().zip(&guards) {
-			let a = weight_rows(a, la)?;
-			let b_t = weight_rows(b, lb)?;
+		for (piece, guard) in self.pieces.iter().zip(&guards) {
+			let (a, b_t) = match (&piece.pair.weights, guard) {
+				(PairWeights::Int8 { a, b_t }, _) => (
+					WeightRows::Int8 {
+						values: a.values(),
+						scales: a.scales(),
+					},
+					WeightRows::Int8 {
+						values: b_t.values(),
+						scales: b_t.scales(),
+					},
+				),
+				(PairWeights::Tensors { .. }, Some(((a, la), (b, lb)))) => {
+					(weight_rows(a, la)?, weight_rows(b, lb)?)
+				},
+				(PairWeights::Tensors { .. }, None) => {
+					candle_core::bail!("lora kernel: adapter weights not borrowed")
+				},
+			};
 			let rank = piece.pair.rank();
 			if a.len() != rank * in_dim || b_t.len() != rank * piece.cols.len() {
 				candle_core::bail!("lora kernel: adapter shapes do not fit the projection");
@@ -396,12 +599,16 @@ impl InplaceOp2 for LoraKernel<'_> {
 			// the next row's are asked of the caches while this one computes.
 			scratch.ahead.clear();
 			let mine = jobs_of(row);
-			let next = if row + 1 < rows { jobs_of(row + 1) } else { &[] };
+			let next = if row + 1 < rows {
+				jobs_of(row + 1)
+			} else {
+				&[]
+			};
 			// Rows of one segment read the same weights: nothing to fetch.
 			if !std::ptr::eq(next, mine) {
 				for job in next {
-					scratch.ahead.push(job.a.bytes());
-					scratch.ahead.push(job.b_t.bytes());
+					job.a.spans(|span| scratch.ahead.push(span));
+					job.b_t.spans(|span| scratch.ahead.push(span));
 				}
 			}
 			for job in mine {
@@ -434,42 +641,101 @@ struct Job<'a> {
 
 impl Job<'_> {
 	fn apply(&self, x_row: &[f32], y_cols: &mut [f32], scratch: &mut RowScratch) {
+		let (rank, scale) = (self.rank, self.scale);
+		let plain = |a, b_t| LowRank {
+			a,
+			b_t,
+			row_scales: None,
+			rank,
+			scale,
+		};
 		match (self.a, self.b_t) {
 			(WeightRows::F32(a), WeightRows::F32(b_t)) => {
-				low_rank_row(a, b_t, self.rank, self.scale, x_row, y_cols, scratch)
+				low_rank_row(&plain(a, b_t), x_row, y_cols, scratch)
 			},
 			(WeightRows::Bf16(a), WeightRows::Bf16(b_t)) => {
-				low_rank_row(a, b_t, self.rank, self.scale, x_row, y_cols, scratch)
+				let w = LowRank {
+					a,
+					b_t,
+					row_scales: None,
+					rank,
+					scale,
+				};
+				low_rank_row(&w, x_row, y_cols, scratch)
+			},
+			(
+				WeightRows::Int8 {
+					values: a,
+					scales: a_scales,
+				},
+				WeightRows::Int8 {
+					values: b_t,
+					scales: b_scales,
+				},
+			) => {
+				let w = LowRank {
+					a,
+					b_t,
+					row_scales: Some((a_scales, b_scales)),
+					rank,
+					scale,
+				};
+				low_rank_row(&w, x_row, y_cols, scratch)
 			},
 			// Mixed storage never comes out of one adapter; compute it
 			// anyway, slowly, rather than fail a request.
-			(a, b_t) => low_rank_row(
-				&a.to_f32(),
-				&b_t.to_f32(),
-				self.rank,
-				self.scale,
-				x_row,
-				y_cols,
-				scratch,
-			),
+			(a, b_t) => {
+				let (a, b_t) = (a.to_f32(), b_t.to_f32());
+				low_rank_row(&plain(&a, &b_t), x_row, y_cols, scratch)
+			},
 		}
 	}
 }
 
-/// Adapter weights as the kernel reads them: f32, or bf16 (half the bytes,
-/// which is what a batch over many adapters is bound by).
+/// One pair's weights as the row kernels read them.
+struct LowRank<'a, E> {
+	/// `rank` rows of the input width.
+	a: &'a [E],
+	/// `rank` rows of the output width.
+	b_t: &'a [E],
+	/// For 8-bit rows, each row's scale, of `A` and of `Bᵀ`.
+	row_scales: Option<(&'a [f32], &'a [f32])>,
+	rank: usize,
+	scale: f32,
+}
+
+impl<E> LowRank<'_, E> {
+	/// What rank `k`'s sum `Aₖ·x` of stored values is multiplied by before
+	/// `Bᵀₖ`'s stored values add it into the output.
+	#[inline(always)]
+	fn factor(&self, k: usize) -> f32 {
+		match self.row_scales {
+			Some((a, b)) => self.scale * a[k] * b[k],
+			None => self.scale,
+		}
+	}
+}
+
+/// Adapter weights as the kernel reads them: f32, bf16, or 8-bit rows
+/// with a scale each (fewer bytes, which is what a batch over many
+/// adapters is bound by).
 #[derive(Clone, Copy)]
 enum WeightRows<'a> {
 	F32(&'a [f32]),
 	Bf16(&'a [half::bf16]),
+	Int8 { values: &'a [i8], scales: &'a [f32] },
 }
 
 impl WeightRows<'_> {
-	/// Where the weights start, and their size in bytes.
-	fn bytes(&self) -> (*const u8, usize) {
+	/// Where the weights lie, as (start, bytes) spans.
+	fn spans(&self, mut each: impl FnMut((*const u8, usize))) {
 		match self {
-			WeightRows::F32(w) => (w.as_ptr().cast(), std::mem::size_of_val(*w)),
-			WeightRows::Bf16(w) => (w.as_ptr().cast(), std::mem::size_of_val(*w)),
+			WeightRows::F32(w) => each((w.as_ptr().cast(), std::mem::size_of_val(*w))),
+			WeightRows::Bf16(w) => each((w.as_ptr().cast(), std::mem::size_of_val(*w))),
+			WeightRows::Int8 { values, scales } => {
+				each((values.as_ptr().cast(), values.len()));
+				each((scales.as_ptr().cast(), std::mem::size_of_val(*scales)));
+			},
 		}
 	}
 
@@ -477,6 +743,7 @@ impl WeightRows<'_> {
 		match self {
 			WeightRows::F32(w) => w.len(),
 			WeightRows::Bf16(w) => w.len(),
+			WeightRows::Int8 { values, .. } => values.len(),
 		}
 	}
 
@@ -484,6 +751,14 @@ impl WeightRows<'_> {
 		match self {
 			WeightRows::F32(w) => w.to_vec(),
 			WeightRows::Bf16(w) => w.iter().map(|v| v.to_f32()).collect(),
+			WeightRows::Int8 { values, scales } => {
+				let cols = values.len() / scales.len().max(1);
+				values
+					.chunks_exact(cols.max(1))
+					.zip(scales)
+					.flat_map(|(row, s)| row.iter().map(move |q| f32::from(*q) * s))
+					.collect()
+			},
 		}
 	}
 }
@@ -569,10 +844,7 @@ use simd::Element as LowRankElement;
 /// `y += scale · Σₖ (Aₖ·x) Bᵀₖ` for one row, with the best vector
 /// instructions available.
 fn low_rank_row<E: LowRankElement>(
-	a: &[E],
-	b_t: &[E],
-	rank: usize,
-	scale: f32,
+	w: &LowRank<'_, E>,
 	x: &[f32],
 	y: &mut [f32],
 	scratch: &mut RowScratch,
@@ -581,18 +853,17 @@ fn low_rank_row<E: LowRankElement>(
 	{
 		if simd::simd_level() == simd::SimdLevel::Avx512 {
 			// SAFETY: the CPU was checked to support AVX-512F.
-			return unsafe { avx512::low_rank_row(a, b_t, rank, scale, x, y, scratch) };
+			return unsafe { avx512::low_rank_row(w, x, y, scratch) };
 		}
 		scratch.ahead.rest();
 		if simd::has_avx2_fma() {
 			// SAFETY: the CPU was checked to support AVX2 and FMA.
-			return unsafe { low_rank_row_avx2(a, b_t, rank, scale, x, y, &mut scratch.t) };
+			return unsafe { low_rank_row_avx2(w, x, y, &mut scratch.t) };
 		}
 	}
 	#[cfg(not(target_arch = "x86_64"))]
 	scratch.ahead.rest();
-	let t = &mut scratch.t;
-	low_rank_row_portable(a, b_t, rank, scale, x, y, t)
+	low_rank_row_portable(w, x, y, &mut scratch.t)
 }
 
 /// The AVX-512 row kernel: `A·x` four ranks at a time (each activation
@@ -603,7 +874,7 @@ fn low_rank_row<E: LowRankElement>(
 mod avx512 {
 	use std::arch::x86_64::*;
 
-	use super::{Ahead, RowScratch};
+	use super::{Ahead, LowRank, RowScratch};
 	use crate::engine::simd::Element;
 
 	/// Sixteen stored weights widened to f32.
@@ -626,6 +897,13 @@ mod avx512 {
 			// bf16 is the top half of an f32.
 			let wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(p.cast()));
 			_mm512_castsi512_ps(_mm512_slli_epi32::<16>(wide))
+		}
+	}
+
+	impl Wide for i8 {
+		#[inline(always)]
+		unsafe fn load16(p: *const Self) -> __m512 {
+			_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p.cast())))
 		}
 	}
 
@@ -688,21 +966,22 @@ mod avx512 {
 	}
 
 	/// # Safety
-	/// AVX-512F; `a` holds `rank` rows of `x.len()`, `b_t` `rank` rows of
+	/// AVX-512F; `w.a` holds `w.rank` rows of `x.len()`, `w.b_t` of
 	/// `y.len()`.
 	#[target_feature(enable = "avx512f")]
 	pub(super) unsafe fn low_rank_row<E: Wide>(
-		a: &[E],
-		b_t: &[E],
-		rank: usize,
-		scale: f32,
+		w: &LowRank<'_, E>,
 		x: &[f32],
 		y: &mut [f32],
 		scratch: &mut RowScratch,
 	) {
 		let RowScratch { t, ahead } = scratch;
+		let (a, b_t, rank) = (w.a, w.b_t, w.rank);
 		let out_dim = y.len();
 		assert!(a.len() >= rank * x.len() && b_t.len() >= rank * out_dim);
+		if let Some((a_scales, b_scales)) = w.row_scales {
+			assert!(a_scales.len() >= rank && b_scales.len() >= rank);
+		}
 		t.clear();
 		t.resize(rank, 0.0);
 		// Eight ranks at a time keep eight independent sums in flight.
@@ -719,8 +998,8 @@ mod avx512 {
 			dots::<E, 1>(a, k, x, t, ahead);
 			k += 1;
 		}
-		for t_k in t.iter_mut() {
-			*t_k *= scale;
+		for (k, t_k) in t.iter_mut().enumerate() {
+			*t_k *= w.factor(k);
 		}
 		// Four column chunks at a time: each chunk's sum over the ranks is a
 		// chain of dependent multiply-adds, four chains keep the units busy.
@@ -744,23 +1023,17 @@ mod avx512 {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn low_rank_row_avx2<E: simd::Element>(
-	a: &[E],
-	b_t: &[E],
-	rank: usize,
-	scale: f32,
+	w: &LowRank<'_, E>,
 	x: &[f32],
 	y: &mut [f32],
 	t: &mut Vec<f32>,
 ) {
-	low_rank_row_portable(a, b_t, rank, scale, x, y, t)
+	low_rank_row_portable(w, x, y, t)
 }
 
 #[inline(always)]
 fn low_rank_row_portable<E: simd::Element>(
-	a: &[E],
-	b_t: &[E],
-	rank: usize,
-	scale: f32,
+	w: &LowRank<'_, E>,
 	x: &[f32],
 	y: &mut [f32],
 	t: &mut Vec<f32>,
@@ -769,11 +1042,11 @@ fn low_rank_row_portable<E: simd::Element>(
 	t.clear();
 	// A plain loop: an iterator adapter here can end up in a function of
 	// its own, compiled without the caller's vector instructions.
-	for a_k in a.chunks_exact(in_dim).take(rank) {
+	for a_k in w.a.chunks_exact(in_dim).take(w.rank) {
 		t.push(simd::dot_elements(a_k, x));
 	}
-	for (b_k, &t_k) in b_t.chunks_exact(out_dim).zip(t.iter()) {
-		simd::axpy_elements(scale * t_k, b_k, y);
+	for (k, (b_k, &t_k)) in w.b_t.chunks_exact(out_dim).zip(t.iter()).enumerate() {
+		simd::axpy_elements(w.factor(k) * t_k, b_k, y);
 	}
 }
 
@@ -784,13 +1057,15 @@ pub(crate) fn kernel_applies(x: &Tensor) -> bool {
 
 #[cfg(test)]
 mod tests {
+	use candle_core::Device;
 	use half::bf16;
 
 	use super::*;
 
 	/// Every shape the row kernels split differently: ranks of 8, 4 and 1
 	/// at a time, inputs with a tail past 16, outputs past 64, 16 and none,
-	/// in both storages, against the plain sums in f64.
+	/// in all three storages, against plain sums (f64 for f32 weights; the
+	/// plain kernel on the values bf16 and 8-bit rows stand for).
 	#[test]
 	fn row_kernel_matches_plain_sums() {
 		let value = |i: usize| ((i as f32) * 0.618).sin();
@@ -822,35 +1097,99 @@ mod tests {
 						);
 					}
 				};
+				let plain = |a, b_t| LowRank {
+					a,
+					b_t,
+					row_scales: None,
+					rank,
+					scale,
+				};
 				let mut scratch = RowScratch::default();
 				let mut y = y0.clone();
-				low_rank_row(&a, &b_t, rank, scale, &x, &mut y, &mut scratch);
+				low_rank_row(&plain(&a, &b_t), &x, &mut y, &mut scratch);
 				check(&y, "f32", 1e-4);
-				// bf16 weights: the kernel widens them exactly, so the
-				// reference uses the rounded values.
+				// Stored weights the kernel widens exactly (bf16; 8-bit rows
+				// and their scales): the reference is the plain kernel on
+				// the values they stand for.
+				let against_plain = |y: &[f32], a_wide: &[f32], b_wide: &[f32], what: &str| {
+					let mut y_wide = y0.clone();
+					let mut t = Vec::new();
+					let w = LowRank {
+						a: a_wide,
+						b_t: b_wide,
+						row_scales: None,
+						rank,
+						scale,
+					};
+					low_rank_row_portable(&w, &x, &mut y_wide, &mut t);
+					for (j, (got, want)) in y.iter().zip(&y_wide).enumerate() {
+						assert!(
+							(got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+							"{what}, rank {rank}, [{in_dim} -> {out_dim}], column {j}: {got} vs {want}"
+						);
+					}
+				};
 				let a16: Vec<bf16> = a.iter().map(|v| bf16::from_f32(*v)).collect();
 				let b16: Vec<bf16> = b_t.iter().map(|v| bf16::from_f32(*v)).collect();
 				let mut y = y0.clone();
-				low_rank_row(&a16, &b16, rank, scale, &x, &mut y, &mut scratch);
-				let mut y_wide = y0.clone();
-				let (a_wide, b_wide): (Vec<f32>, Vec<f32>) = (
-					a16.iter().map(|v| v.to_f32()).collect(),
-					b16.iter().map(|v| v.to_f32()).collect(),
-				);
-				low_rank_row_portable(
-					&a_wide,
-					&b_wide,
+				let w = LowRank {
+					a: &a16[..],
+					b_t: &b16[..],
+					row_scales: None,
 					rank,
 					scale,
-					&x,
-					&mut y_wide,
-					&mut scratch.t,
+				};
+				low_rank_row(&w, &x, &mut y, &mut scratch);
+				let widen = |w: &[bf16]| w.iter().map(|v| v.to_f32()).collect::<Vec<f32>>();
+				against_plain(&y, &widen(&a16), &widen(&b16), "bf16");
+
+				let (mut values, mut scales) = (Vec::new(), Vec::new());
+				let to_tensor = |w: &[f32], cols| Tensor::from_slice(w, (rank, cols), &Device::Cpu);
+				quantize_rows(&to_tensor(&a, in_dim).unwrap(), &mut values, &mut scales).unwrap();
+				quantize_rows(&to_tensor(&b_t, out_dim).unwrap(), &mut values, &mut scales)
+					.unwrap();
+				let (a8, b8) = values.split_at(rank * in_dim);
+				let (a_scales, b_scales) = scales.split_at(rank);
+				let mut y = y0.clone();
+				let w = LowRank {
+					a: a8,
+					b_t: b8,
+					row_scales: Some((a_scales, b_scales)),
+					rank,
+					scale,
+				};
+				low_rank_row(&w, &x, &mut y, &mut scratch);
+				let standing_for = |q: &[i8], s: &[f32], cols: usize| {
+					WeightRows::Int8 {
+						values: q,
+						scales: s,
+					}
+					.to_f32()
+					.into_iter()
+					.enumerate()
+					.map(|(i, v)| {
+						assert_eq!(v, f32::from(q[i]) * s[i / cols]);
+						v
+					})
+					.collect::<Vec<f32>>()
+				};
+				let (a_wide, b_wide) = (
+					standing_for(a8, a_scales, in_dim),
+					standing_for(b8, b_scales, out_dim),
 				);
-				for (j, (got, want)) in y.iter().zip(&y_wide).enumerate() {
-					assert!(
-						(got - want).abs() <= 1e-4 * (1.0 + want.abs()),
-						"bf16, rank {rank}, [{in_dim} -> {out_dim}], column {j}: {got} vs {want}"
-					);
+				against_plain(&y, &a_wide, &b_wide, "int8");
+				// And the rows stand for the weights within half a step.
+				for (wide, (exact, (s, cols))) in [
+					(&a_wide, (&a, (a_scales, in_dim))),
+					(&b_wide, (&b_t, (b_scales, out_dim))),
+				] {
+					for (i, (q, v)) in wide.iter().zip(exact.iter()).enumerate() {
+						let step = s[i / cols];
+						assert!(
+							(q - v).abs() <= 0.5 * step * (1.0 + 1e-6),
+							"{q} vs {v}, step {step}"
+						);
+					}
 				}
 			}
 		}

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 pub use config::{Architecture, ModelConfig};
 pub use kv_cache::KvCache;
 pub use llama::{BatchRow, Llama};
-pub use lora::{LoraPair, LoraTarget, LoraWeights};
+pub use lora::{LoraPair, LoraStorage, LoraTarget, LoraWeights};
 pub use ops::Execution;
 pub use weights::{LoadOptions, WeightFormat};
 

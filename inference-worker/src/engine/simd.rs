@@ -27,6 +27,13 @@ impl Element for half::bf16 {
 	}
 }
 
+impl Element for i8 {
+	#[inline(always)]
+	fn widen(self) -> f32 {
+		f32::from(self)
+	}
+}
+
 /// `Σ wᵢ·xᵢ` with stored weights `w`; inlines into multiversioned callers.
 #[inline(always)]
 pub(crate) fn dot_elements<E: Element>(w: &[E], x: &[f32]) -> f32 {

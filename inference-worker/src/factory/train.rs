@@ -169,8 +169,8 @@ impl TrainableLora {
 		let mut trainable = LoraWeights::new(weights.num_layers());
 		let mut parameters = Vec::new();
 		for (layer, target, pair) in weights.pairs() {
-			let a = Var::from_tensor(&pair.a().to_dtype(DType::F32)?.copy()?)?;
-			let b_t = Var::from_tensor(&pair.b_t().to_dtype(DType::F32)?.copy()?)?;
+			let a = Var::from_tensor(&pair.a()?.to_dtype(DType::F32)?.copy()?)?;
+			let b_t = Var::from_tensor(&pair.b_t()?.to_dtype(DType::F32)?.copy()?)?;
 			let pair = LoraPair::new(a.as_tensor().clone(), b_t.as_tensor().clone(), pair.scale())?;
 			trainable.insert(layer, target, pair)?;
 			let path = target.module_path(layer);
@@ -200,8 +200,8 @@ impl TrainableLora {
 		let mut copy = LoraWeights::new(self.weights.num_layers());
 		for (layer, target, pair) in self.weights.pairs() {
 			let frozen = LoraPair::new(
-				pair.a().copy()?.detach(),
-				pair.b_t().copy()?.detach(),
+				pair.a()?.copy()?.detach(),
+				pair.b_t()?.copy()?.detach(),
 				pair.scale(),
 			)?;
 			copy.insert(layer, target, frozen)?;

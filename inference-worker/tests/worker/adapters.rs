@@ -6,7 +6,7 @@ use openledger_inference_worker::adapters::{
 	load_peft_adapter, AdapterError, AdapterLimits, AdapterRegistry, ADAPTER_CONFIG_FILE,
 	ADAPTER_WEIGHTS_FILE,
 };
-use openledger_inference_worker::engine::{Architecture, LoraTarget};
+use openledger_inference_worker::engine::{Architecture, LoraStorage, LoraTarget};
 use openledger_inference_worker::fixtures::{self, AdapterSpec};
 
 use crate::common::*;
@@ -325,25 +325,43 @@ fn discover_registers_adapter_directories() {
 }
 
 #[test]
-fn bf16_adapters_take_half_the_memory_and_compute_nearly_the_same() {
+fn compact_adapter_storage_takes_less_memory_and_computes_nearly_the_same() {
 	let t = tiny(Architecture::Qwen2);
-	let dir = write(&t, "bf16", &AdapterSpec::new(8, 3, BASE_ID));
+	let dir = write(&t, "compact", &AdapterSpec::new(8, 3, BASE_ID));
 	let f32_adapter = load_peft_adapter("a", &dir, &t.base_info(), &limits()).unwrap();
-	let bf16_limits = AdapterLimits {
-		dtype: candle_core::DType::BF16,
-		..limits()
-	};
-	let bf16_adapter = load_peft_adapter("a", &dir, &t.base_info(), &bf16_limits).unwrap();
-	assert_eq!(bf16_adapter.bytes * 2, f32_adapter.bytes);
 	let exact = prefill_logits(&t.model, Some(&f32_adapter.weights), PROMPT);
-	let rounded = prefill_logits(&t.model, Some(&bf16_adapter.weights), PROMPT);
 	let base = prefill_logits(&t.model, None, PROMPT);
-	let rounding = max_diff(&exact, &rounded);
-	assert!(
-		rounding < 0.05 * max_diff(&exact, &base),
-		"bf16 storage moved logits by {rounding}"
-	);
-	// The batched kernel and the tensor path agree on bf16 weights too.
-	let merged = t.model.merge_lora(&bf16_adapter.weights).unwrap();
-	assert!(max_diff(&rounded, &prefill_logits(&merged, None, PROMPT)) < 1e-4);
+	let weights_f32 = f32_adapter.bytes / 4;
+	let rows: usize = f32_adapter
+		.weights
+		.pairs()
+		.map(|(_, _, pair)| 2 * pair.rank())
+		.sum();
+	for (storage, bytes) in [
+		(LoraStorage::Bf16, weights_f32 * 2),
+		// One byte per weight and an f32 scale per row of A and of Bᵀ.
+		(LoraStorage::Int8, weights_f32 + 4 * rows),
+	] {
+		let compact_limits = AdapterLimits {
+			storage,
+			..limits()
+		};
+		let compact = load_peft_adapter("a", &dir, &t.base_info(), &compact_limits).unwrap();
+		assert_eq!(compact.bytes, bytes, "{storage:?}");
+		assert!(compact
+			.weights
+			.pairs()
+			.all(|(_, _, p)| p.storage() == storage));
+		let rounded = prefill_logits(&t.model, Some(&compact.weights), PROMPT);
+		let rounding = max_diff(&exact, &rounded);
+		let effect = max_diff(&exact, &base);
+		eprintln!("{storage:?}: logits moved by {rounding}, the adapter's effect {effect}");
+		assert!(
+			rounding < 0.05 * effect,
+			"{storage:?} storage moved logits by {rounding} (adapter's effect {effect})"
+		);
+		// The batched kernel and the tensor path agree on the stored values.
+		let merged = t.model.merge_lora(&compact.weights).unwrap();
+		assert!(max_diff(&rounded, &prefill_logits(&merged, None, PROMPT)) < 1e-4);
+	}
 }

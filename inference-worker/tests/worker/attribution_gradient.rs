@@ -257,8 +257,8 @@ fn fine_tune(model: &Llama, examples: &[Example], lr: f64, epochs: usize) -> Vec
 	let mut lora = LoraWeights::new(model.config().num_hidden_layers);
 	let mut vars = Vec::new();
 	for (layer, target, pair) in init.pairs() {
-		let a = Var::from_tensor(pair.a()).unwrap();
-		let b_t = Var::from_tensor(pair.b_t()).unwrap();
+		let a = Var::from_tensor(&pair.a().unwrap()).unwrap();
+		let b_t = Var::from_tensor(&pair.b_t().unwrap()).unwrap();
 		let trainable =
 			LoraPair::new(a.as_tensor().clone(), b_t.as_tensor().clone(), pair.scale()).unwrap();
 		lora.insert(layer, target, trainable).unwrap();
@@ -306,8 +306,8 @@ fn snapshot(lora: &LoraWeights) -> LoraWeights {
 	let mut copy = LoraWeights::new(lora.num_layers());
 	for (layer, target, pair) in lora.pairs() {
 		let frozen = LoraPair::new(
-			pair.a().copy().unwrap(),
-			pair.b_t().copy().unwrap(),
+			pair.a().unwrap().copy().unwrap(),
+			pair.b_t().unwrap().copy().unwrap(),
 			pair.scale(),
 		);
 		copy.insert(layer, target, frozen.unwrap()).unwrap();
@@ -404,7 +404,7 @@ fn receipt_recomputes_from_the_saved_index(
 fn adapter_values(adapter: &LoraWeights) -> Vec<u32> {
 	adapter
 		.pairs()
-		.flat_map(|(_, _, pair)| [pair.a().clone(), pair.b_t().clone()])
+		.flat_map(|(_, _, pair)| [pair.a().unwrap(), pair.b_t().unwrap()])
 		.flat_map(|t| t.flatten_all().unwrap().to_vec1::<f32>().unwrap())
 		.map(f32::to_bits)
 		.collect()

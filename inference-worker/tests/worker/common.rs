@@ -60,7 +60,7 @@ pub fn limits() -> AdapterLimits {
 	AdapterLimits {
 		max_rank: 32,
 		cache_bytes: 64 << 20,
-		dtype: candle_core::DType::F32,
+		storage: openledger_inference_worker::engine::LoraStorage::F32,
 	}
 }
 

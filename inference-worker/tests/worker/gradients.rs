@@ -17,8 +17,8 @@ fn trainable(model: &Llama) -> (LoraWeights, Vec<(String, Var)>) {
 	let mut weights = LoraWeights::new(config.num_hidden_layers);
 	let mut vars = Vec::new();
 	for (layer, target, pair) in init.pairs() {
-		let a = Var::from_tensor(pair.a()).unwrap();
-		let b_t = Var::from_tensor(pair.b_t()).unwrap();
+		let a = Var::from_tensor(&pair.a().unwrap()).unwrap();
+		let b_t = Var::from_tensor(&pair.b_t().unwrap()).unwrap();
 		let name = target.module_path(layer);
 		weights
 			.insert(

@@ -27,8 +27,8 @@ impl<'m> LoraGradients<'m> {
 		let mut trainable = LoraWeights::new(lora.num_layers());
 		let mut parameters = Vec::new();
 		for (layer, target, pair) in lora.pairs() {
-			let a = Var::from_tensor(&pair.a().to_dtype(DType::F32)?)?;
-			let b_t = Var::from_tensor(&pair.b_t().to_dtype(DType::F32)?)?;
+			let a = Var::from_tensor(&pair.a()?.to_dtype(DType::F32)?)?;
+			let b_t = Var::from_tensor(&pair.b_t()?.to_dtype(DType::F32)?)?;
 			let variable =
 				LoraPair::new(a.as_tensor().clone(), b_t.as_tensor().clone(), pair.scale())?;
 			trainable.insert(layer, target, variable)?;
