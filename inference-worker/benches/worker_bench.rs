@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use candle_core::Device;
 use openledger_inference_worker::adapters::{
-	AdapterLimits, AdapterRegistry, BaseModelInfo, LoadedAdapter,
+	load_peft_adapter, AdapterLimits, AdapterRegistry, BaseModelInfo, LoadedAdapter,
 };
 use openledger_inference_worker::engine::chat::{ChatMessage, ChatTemplate};
 use openledger_inference_worker::engine::sampling::argmax;
@@ -295,7 +295,7 @@ fn main() {
 		device: Device::Cpu,
 	};
 	let registry = AdapterRegistry::new(
-		base,
+		base.clone(),
 		AdapterLimits {
 			max_rank: 64,
 			cache_bytes: 4 << 30,
@@ -378,4 +378,64 @@ fn main() {
 		"multi-LoRA batch vs merging per request: {:.1}x (goal >= 5x)",
 		lora_tps.wall / merge_tps
 	);
+
+	// --- What compact storage costs: the same adapters kept in f32. ---
+	let sample = 8;
+	println!(
+		"\n## adapter storage vs f32, {sample} adapters, one prompt each, {DECODE_STEPS} greedy tokens"
+	);
+	for storage in [LoraStorage::Bf16, LoraStorage::Int8] {
+		let (mut moved, mut effect, mut identical) = (0f32, f32::INFINITY, 0);
+		for (i, p) in prompts.iter().enumerate().take(sample) {
+			let path = dir.path().join(format!("adapter-{i}"));
+			let load = |storage| {
+				let limits = AdapterLimits {
+					max_rank: 64,
+					cache_bytes: 4 << 30,
+					storage,
+				};
+				load_peft_adapter("compare", &path, &base, &limits).expect("load adapter")
+			};
+			let (exact, compact) = (load(LoraStorage::F32), load(storage));
+			let (exact_tokens, exact_logits) = greedy(&model, p, Some(&exact.weights));
+			let (tokens, logits) = greedy(&model, p, Some(&compact.weights));
+			let (_, base_logits) = greedy(&model, p, None);
+			let largest =
+				|a: &[f32], b: &[f32]| a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+			moved = moved.max(largest(&exact_logits, &logits));
+			effect = effect.min(largest(&exact_logits, &base_logits));
+			identical += usize::from(tokens == exact_tokens);
+		}
+		println!(
+			"{:5}: first-step logits moved by at most {moved:.4} (each adapter moves them by at least {effect:.3}); \
+			 greedy tokens identical to f32 for {identical} of {sample}",
+			storage.name()
+		);
+	}
+}
+
+/// `DECODE_STEPS` greedy tokens after `prompt`, and the logits of the first.
+fn greedy(model: &Llama, prompt: &[u32], lora: Option<&LoraWeights>) -> (Vec<u32>, Vec<f32>) {
+	let mut cache = model.new_cache(prompt.len() + DECODE_STEPS);
+	let mut feed = prompt.to_vec();
+	let (mut tokens, mut first) = (Vec::new(), Vec::new());
+	for _ in 0..DECODE_STEPS {
+		let mut rows = [BatchRow {
+			tokens: &feed,
+			cache: &mut cache,
+			lora,
+		}];
+		let logits = model
+			.forward(&mut rows)
+			.and_then(|l| Ok(l.to_vec2::<f32>()?))
+			.expect("forward pass")
+			.remove(0);
+		let token = argmax(&logits);
+		if first.is_empty() {
+			first = logits;
+		}
+		tokens.push(token);
+		feed = vec![token];
+	}
+	(tokens, first)
 }

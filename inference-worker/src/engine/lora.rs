@@ -177,11 +177,14 @@ fn quantize_rows(
 		}
 		let scale = largest / 127.0;
 		let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
-		// |v·inverse| <= 127 up to rounding; the clamp keeps it exact.
-		values.extend(
-			row.iter()
-				.map(|v| (v * inverse).round().clamp(-127.0, 127.0) as i8),
-		);
+		// |v·inverse| <= 127 up to rounding; the clamp keeps it so. Adding
+		// and taking away 1.5·2²³ rounds to the nearest integer (ties to
+		// even) in f32 arithmetic alone, without a call to `roundf`.
+		const ROUND: f32 = 12_582_912.0;
+		values.extend(row.iter().map(|v| {
+			let level = (v * inverse).clamp(-127.0, 127.0);
+			((level + ROUND) - ROUND) as i8
+		}));
 		scales.push(scale);
 	}
 	Ok((start, scale_start))
