@@ -1,7 +1,9 @@
-//! The packed matmul kernels alone, on SmolLM2-135M's shapes: microseconds
-//! per call and multiply-adds per nanosecond, for 1 to 64 activation rows.
-//! `OPENLEDGER_AMX=0` runs the same without the tile kernel;
-//! `OPENLEDGER_BENCH_SHAPE=gate_up` one shape only.
+//! The kernels alone, on SmolLM2-135M's shapes: the LoRA kernel over a
+//! 64-row decode step (every row on its own adapter, and all on one, for
+//! each way of storing adapters), then the packed matmuls, microseconds per
+//! call and multiply-adds per nanosecond, for 1 to 64 activation rows.
+//! `OPENLEDGER_AMX=0` runs the matmuls without the tile kernel;
+//! `OPENLEDGER_BENCH_SHAPE=gate_up` one shape only, `=lora` the LoRA step.
 //!
 //! `cargo bench -p openledger-inference-worker --bench kernels`
 
@@ -78,8 +80,9 @@ fn main() {
 }
 
 /// The LoRA kernel over a 64-row decode step of SmolLM2-135M (30 layers,
-/// rank 8 on all seven projections, bf16 weights): every row on its own
-/// adapter, and every row on one adapter.
+/// rank 8 on all seven projections): every row on its own adapter, and
+/// every row on one adapter; bf16 as built (one array per tensor), bf16 in
+/// one buffer, 8-bit rows in one buffer.
 fn lora_steps(device: &Device) {
 	const LAYERS: usize = 30;
 	const ROWS: usize = 64;
