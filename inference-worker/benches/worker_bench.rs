@@ -397,9 +397,11 @@ fn main() {
 				load_peft_adapter("compare", &path, &base, &limits).expect("load adapter")
 			};
 			let (exact, compact) = (load(LoraStorage::F32), load(storage));
-			let (exact_tokens, exact_logits) = greedy(&model, p, Some(&exact.weights));
-			let (tokens, logits) = greedy(&model, p, Some(&compact.weights));
-			let (_, base_logits) = greedy(&model, p, None);
+			let greedy =
+				|lora| fixtures::greedy_alone(&model, lora, p, DECODE_STEPS).expect("forward pass");
+			let (exact_tokens, exact_logits) = greedy(Some(&exact.weights));
+			let (tokens, logits) = greedy(Some(&compact.weights));
+			let (_, base_logits) = greedy(None);
 			let largest =
 				|a: &[f32], b: &[f32]| a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
 			moved = moved.max(largest(&exact_logits, &logits));
@@ -412,30 +414,4 @@ fn main() {
 			storage.name()
 		);
 	}
-}
-
-/// `DECODE_STEPS` greedy tokens after `prompt`, and the logits of the first.
-fn greedy(model: &Llama, prompt: &[u32], lora: Option<&LoraWeights>) -> (Vec<u32>, Vec<f32>) {
-	let mut cache = model.new_cache(prompt.len() + DECODE_STEPS);
-	let mut feed = prompt.to_vec();
-	let (mut tokens, mut first) = (Vec::new(), Vec::new());
-	for _ in 0..DECODE_STEPS {
-		let mut rows = [BatchRow {
-			tokens: &feed,
-			cache: &mut cache,
-			lora,
-		}];
-		let logits = model
-			.forward(&mut rows)
-			.and_then(|l| Ok(l.to_vec2::<f32>()?))
-			.expect("forward pass")
-			.remove(0);
-		let token = argmax(&logits);
-		if first.is_empty() {
-			first = logits;
-		}
-		tokens.push(token);
-		feed = vec![token];
-	}
-	(tokens, first)
 }

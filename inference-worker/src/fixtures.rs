@@ -14,10 +14,12 @@ use rand::{Rng, SeedableRng};
 use crate::adapters::{save_peft_adapter, AdapterError, PeftMetadata};
 use crate::engine::chat::CHATML;
 use crate::engine::llama::{target_in_width, target_width};
+use crate::engine::sampling::argmax;
 use crate::engine::tokenizer::{byte_level_bpe, TextTokenizer};
 use crate::engine::weights::gguf_row_order;
 use crate::engine::{
-	io_error, Architecture, EngineError, LoraPair, LoraTarget, LoraWeights, ModelConfig, Result,
+	io_error, Architecture, BatchRow, EngineError, Llama, LoraPair, LoraTarget, LoraWeights,
+	ModelConfig, Result,
 };
 
 /// Special tokens of the fixture vocabulary, at ids 0, 1, 2.
@@ -446,4 +448,32 @@ pub fn write_peft_adapter(
 		base_model_name_or_path: spec.base_model.clone(),
 	};
 	save_peft_adapter(dir, &weights, &meta)
+}
+
+/// Greedy generation of `n` tokens for one sequence, alone, with the
+/// logits of the first.
+pub fn greedy_alone(
+	model: &Llama,
+	lora: Option<&LoraWeights>,
+	prompt: &[u32],
+	n: usize,
+) -> Result<(Vec<u32>, Vec<f32>)> {
+	let mut cache = model.new_cache(prompt.len() + n);
+	let mut feed = prompt.to_vec();
+	let (mut tokens, mut first) = (Vec::new(), Vec::new());
+	for _ in 0..n {
+		let mut rows = [BatchRow {
+			tokens: &feed,
+			cache: &mut cache,
+			lora,
+		}];
+		let logits = model.forward(&mut rows)?.squeeze(0)?.to_vec1::<f32>()?;
+		let next = argmax(&logits);
+		if first.is_empty() {
+			first = logits;
+		}
+		tokens.push(next);
+		feed = vec![next];
+	}
+	Ok((tokens, first))
 }

@@ -95,25 +95,5 @@ pub fn greedy_alone(
 	prompt: &[u32],
 	n: usize,
 ) -> Vec<u32> {
-	let mut cache = model.new_cache(prompt.len() + n);
-	let mut feed = prompt.to_vec();
-	let mut out = Vec::new();
-	for _ in 0..n {
-		let mut rows = [BatchRow {
-			tokens: &feed,
-			cache: &mut cache,
-			lora,
-		}];
-		let logits = model
-			.forward(&mut rows)
-			.unwrap()
-			.squeeze(0)
-			.unwrap()
-			.to_vec1::<f32>()
-			.unwrap();
-		let next = openledger_inference_worker::engine::sampling::argmax(&logits);
-		out.push(next);
-		feed = vec![next];
-	}
-	out
+	fixtures::greedy_alone(model, lora, prompt, n).unwrap().0
 }

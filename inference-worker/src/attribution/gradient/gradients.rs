@@ -22,7 +22,8 @@ pub struct LoraGradients<'m> {
 }
 
 impl<'m> LoraGradients<'m> {
-	/// Copies `lora` into f32 variables (adapters may be resident in bf16).
+	/// Copies `lora` into f32 variables (adapters may be resident in bf16 or
+	/// as 8-bit rows).
 	pub fn new(model: &'m Llama, lora: &LoraWeights) -> Result<Self> {
 		let mut trainable = LoraWeights::new(lora.num_layers());
 		let mut parameters = Vec::new();
