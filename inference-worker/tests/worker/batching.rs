@@ -3,9 +3,12 @@
 
 use std::sync::Arc;
 
-use openledger_inference_worker::adapters::AdapterRegistry;
+use candle_core::Device;
+use openledger_inference_worker::adapters::{AdapterLimits, AdapterRegistry};
 use openledger_inference_worker::engine::sampling::{argmax, SamplingParams};
-use openledger_inference_worker::engine::{Architecture, BatchRow, LoraTarget};
+use openledger_inference_worker::engine::{
+	Architecture, BatchRow, LoraStorage, LoraTarget, LoraWeights,
+};
 use openledger_inference_worker::fixtures::{self, AdapterSpec};
 use openledger_inference_worker::serving::{
 	FinishReason, GenerationRequest, Scheduler, ServingConfig,
@@ -16,20 +19,26 @@ use crate::common::*;
 #[test]
 fn mixed_batch_equals_requests_run_one_by_one() {
 	let t = tiny(Architecture::Llama);
-	let adapters: Vec<_> = [(4, 1), (8, 2), (16, 3)]
-		.into_iter()
-		.map(|(rank, seed)| {
-			fixtures::random_lora(t.config(), &AdapterSpec::new(rank, seed, BASE_ID)).unwrap()
-		})
-		.collect();
-	let partial = fixtures::random_lora(
-		t.config(),
-		&AdapterSpec {
+	// Adapters as written, and kept as the server keeps them by default.
+	for storage in [LoraStorage::F32, LoraStorage::Int8] {
+		let stored = |spec: &AdapterSpec| {
+			fixtures::random_lora(t.config(), spec)
+				.and_then(|lora| lora.stored_as(storage, &Device::Cpu))
+				.unwrap()
+		};
+		let adapters: Vec<_> = [(4, 1), (8, 2), (16, 3)]
+			.into_iter()
+			.map(|(rank, seed)| stored(&AdapterSpec::new(rank, seed, BASE_ID)))
+			.collect();
+		let partial = stored(&AdapterSpec {
 			targets: vec![LoraTarget::Q, LoraTarget::Up],
 			..AdapterSpec::new(2, 4, BASE_ID)
-		},
-	)
-	.unwrap();
+		});
+		mixed_batch_matches_alone(&t, &adapters, &partial);
+	}
+}
+
+fn mixed_batch_matches_alone(t: &Tiny, adapters: &[LoraWeights], partial: &LoraWeights) {
 	// Adapters repeat and interleave with the base so that segments are
 	// neither sorted nor unique; prompts have different lengths.
 	let plan: Vec<(Vec<u32>, Option<&_>)> = vec![
@@ -39,7 +48,7 @@ fn mixed_batch_equals_requests_run_one_by_one() {
 		(vec![42], Some(&adapters[0])),
 		(vec![1, 2, 3, 4], Some(&adapters[2])),
 		(vec![250, 251, 252], None),
-		(vec![70, 71, 72], Some(&partial)),
+		(vec![70, 71, 72], Some(partial)),
 	];
 	const STEPS: usize = 6;
 
@@ -108,7 +117,12 @@ fn batched_logits_equal_single_logits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduler_batches_concurrent_requests_like_sequential_ones() {
 	let t = tiny(Architecture::Llama);
-	let registry = AdapterRegistry::new(t.base_info(), limits());
+	// Adapters kept as the server keeps them by default.
+	let serving = AdapterLimits {
+		storage: LoraStorage::default(),
+		..limits()
+	};
+	let registry = AdapterRegistry::new(t.base_info(), serving);
 	for (i, rank) in [2usize, 8, 16].into_iter().enumerate() {
 		let dir = t.dir.path().join(format!("adapter-{i}"));
 		fixtures::write_peft_adapter(
