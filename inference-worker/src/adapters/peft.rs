@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::{AdapterError, AdapterLimits, BaseModelInfo};
 use crate::engine::llama::{target_in_width, target_width};
-use crate::engine::{LoraPair, LoraStorage, LoraTarget, LoraWeights};
+use crate::engine::{LoraPair, LoraTarget, LoraWeights};
 
 pub const ADAPTER_CONFIG_FILE: &str = "adapter_config.json";
 pub const ADAPTER_WEIGHTS_FILE: &str = "adapter_model.safetensors";
@@ -232,13 +232,8 @@ pub fn load_peft_adapter(
 		}
 	}
 	targets.sort();
-	// One buffer per adapter, in the order a forward pass reads it. 8-bit
-	// rows are the CPU kernel's; a GPU keeps bf16.
-	let storage = match limits.storage {
-		LoraStorage::Int8 if !base.device.is_cpu() => LoraStorage::Bf16,
-		storage => storage,
-	};
-	let weights = weights.stored_as(storage, &base.device)?;
+	// One buffer per adapter, in the order a forward pass reads it.
+	let weights = weights.stored_as(limits.storage, &base.device)?;
 	let bytes = weights.size_in_bytes();
 	Ok(LoadedAdapter {
 		name: name.to_string(),

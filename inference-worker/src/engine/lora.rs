@@ -148,18 +148,23 @@ impl Int8Rows {
 
 	/// The weights the integers stand for, `[rows, cols]` in f32.
 	fn dequantize(&self) -> Result<Tensor> {
-		let values: Vec<f32> = self
-			.values()
-			.chunks_exact(self.cols)
-			.zip(self.scales())
-			.flat_map(|(row, s)| row.iter().map(move |q| f32::from(*q) * s))
-			.collect();
+		let values = dequantize_rows(self.values(), self.scales());
 		Ok(Tensor::from_vec(
 			values,
 			(self.rows, self.cols),
 			&candle_core::Device::Cpu,
 		)?)
 	}
+}
+
+/// `scaleᵢ · qᵢⱼ` for rows of 8-bit values, one scale per row.
+fn dequantize_rows(values: &[i8], scales: &[f32]) -> Vec<f32> {
+	let cols = values.len() / scales.len().max(1);
+	values
+		.chunks_exact(cols.max(1))
+		.zip(scales)
+		.flat_map(|(row, s)| row.iter().map(move |q| f32::from(*q) * s))
+		.collect()
 }
 
 /// Appends `w` `[rows, cols]` to `values` and `scales` as 8-bit rows, and
@@ -341,11 +346,11 @@ impl LoraWeights {
 	/// `Bᵀ`), every pair a view into it. A batch over many adapters then
 	/// reads each row's weights for a projection as one run of memory
 	/// rather than several scattered allocations.
-	/// Float storage is placed on `device`; 8-bit rows are host memory, for
-	/// the CPU kernel.
+	/// Float storage is placed on `device`; 8-bit rows are the CPU
+	/// kernel's, so on another device they are kept in bf16.
 	pub fn stored_as(&self, storage: LoraStorage, device: &candle_core::Device) -> Result<Self> {
 		let mut packed = Self::new(self.num_layers());
-		if storage == LoraStorage::Int8 {
+		if storage == LoraStorage::Int8 && device.is_cpu() {
 			let (mut values, mut scales) = (Vec::new(), Vec::new());
 			let mut places = Vec::new();
 			for (_, _, pair) in self.pairs() {
@@ -644,27 +649,12 @@ struct Job<'a> {
 
 impl Job<'_> {
 	fn apply(&self, x_row: &[f32], y_cols: &mut [f32], scratch: &mut RowScratch) {
-		let (rank, scale) = (self.rank, self.scale);
-		let plain = |a, b_t| LowRank {
-			a,
-			b_t,
-			row_scales: None,
-			rank,
-			scale,
-		};
 		match (self.a, self.b_t) {
 			(WeightRows::F32(a), WeightRows::F32(b_t)) => {
-				low_rank_row(&plain(a, b_t), x_row, y_cols, scratch)
+				low_rank_row(&self.weights(a, b_t, None), x_row, y_cols, scratch)
 			},
 			(WeightRows::Bf16(a), WeightRows::Bf16(b_t)) => {
-				let w = LowRank {
-					a,
-					b_t,
-					row_scales: None,
-					rank,
-					scale,
-				};
-				low_rank_row(&w, x_row, y_cols, scratch)
+				low_rank_row(&self.weights(a, b_t, None), x_row, y_cols, scratch)
 			},
 			(
 				WeightRows::Int8 {
@@ -676,21 +666,30 @@ impl Job<'_> {
 					scales: b_scales,
 				},
 			) => {
-				let w = LowRank {
-					a,
-					b_t,
-					row_scales: Some((a_scales, b_scales)),
-					rank,
-					scale,
-				};
+				let w = self.weights(a, b_t, Some((a_scales, b_scales)));
 				low_rank_row(&w, x_row, y_cols, scratch)
 			},
 			// Mixed storage never comes out of one adapter; compute it
 			// anyway, slowly, rather than fail a request.
 			(a, b_t) => {
 				let (a, b_t) = (a.to_f32(), b_t.to_f32());
-				low_rank_row(&plain(&a, &b_t), x_row, y_cols, scratch)
+				low_rank_row(&self.weights(&a, &b_t, None), x_row, y_cols, scratch)
 			},
+		}
+	}
+
+	fn weights<'w, E>(
+		&self,
+		a: &'w [E],
+		b_t: &'w [E],
+		row_scales: Option<(&'w [f32], &'w [f32])>,
+	) -> LowRank<'w, E> {
+		LowRank {
+			a,
+			b_t,
+			row_scales,
+			rank: self.rank,
+			scale: self.scale,
 		}
 	}
 }
@@ -754,14 +753,7 @@ impl WeightRows<'_> {
 		match self {
 			WeightRows::F32(w) => w.to_vec(),
 			WeightRows::Bf16(w) => w.iter().map(|v| v.to_f32()).collect(),
-			WeightRows::Int8 { values, scales } => {
-				let cols = values.len() / scales.len().max(1);
-				values
-					.chunks_exact(cols.max(1))
-					.zip(scales)
-					.flat_map(|(row, s)| row.iter().map(move |q| f32::from(*q) * s))
-					.collect()
-			},
+			WeightRows::Int8 { values, scales } => dequantize_rows(values, scales),
 		}
 	}
 }
